@@ -1,0 +1,273 @@
+"""The stack's settings as one frozen, typed object, loaded and validated before anything is created.
+
+Pulumi.yaml declares every setting with its type, description and default (the CLI, and the
+offline engine, merge those defaults in). This module turns the raw strings Pulumi hands the
+program into typed values and runs every check in components/config_rules.py, so one run reports
+every problem at once.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import pulumi
+
+from components.config_rules import ConfigProblem, check_settings
+
+PROJECT = "devsecops-platform"
+
+
+class ConfigError(Exception):
+    """Stack settings are invalid; carries every problem found."""
+
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = problems
+        lines = [f"  - {p}" for p in problems]
+        super().__init__(f"invalid stack configuration ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n" + "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Resources:
+    requests: Mapping[str, str]
+    limits: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    image: str
+    port: int
+    replicas: int
+    resources: Resources
+    calls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CiSettings:
+    provider: str
+    repository: str
+    branch: str
+    oidc_provider_arn: str
+    azure_devops_organization_id: str
+    azure_devops_service_connection: str
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack: str
+    environment: str
+    region: str
+    account_id: str
+    name_prefix: str
+    az_count: int
+    vpc_cidr: str
+    private_subnet_cidrs: tuple[str, ...]
+    public_subnet_cidrs: tuple[str, ...]
+    nat_gateway_mode: str
+    kubernetes_version: str
+    node_instance_types: tuple[str, ...]
+    node_min_size: int
+    node_desired_size: int
+    node_max_size: int
+    node_disk_size_gib: int
+    node_capacity_type: str
+    log_retention_days: int
+    endpoint_public_access: bool
+    public_access_cidrs: tuple[str, ...]
+    cluster_admin_principal_arns: tuple[str, ...]
+    cluster_viewer_principal_arns: tuple[str, ...]
+    kms_deletion_window_days: int
+    ecr_images: tuple[str, ...]
+    ecr_keep_image_count: int
+    ecr_untagged_expiry_days: int
+    ci: CiSettings
+    allowed_image_registries: tuple[str, ...]
+    argocd_sso_client_secret: pulumi.Output[str] | None
+    services: Mapping[str, Service]
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def resource_prefix(self) -> str:
+        """Physical-name prefix of this stack, e.g. devsecops-dev."""
+        return f"{self.name_prefix}-{self.stack}"
+
+    @property
+    def registry_host(self) -> str:
+        return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com"
+
+    @property
+    def cluster_name(self) -> str:
+        return self.resource_prefix
+
+
+class _RawSettings:
+    """Reads raw values and records a problem, instead of raising, when a value has the wrong type."""
+
+    def __init__(self, config: pulumi.Config, problems: list[ConfigProblem]):
+        self._config = config
+        self._problems = problems
+
+    def _raw(self, key: str) -> str | None:
+        return self._config.get(key)
+
+    def _typed(self, key: str, parse: Callable[[str], Any], allowed: str, fallback: Any) -> Any:
+        raw = self._raw(key)
+        if raw is None:
+            self._problems.append(ConfigProblem(key, None, f"{allowed} (the setting is missing; Pulumi.yaml declares its default)"))
+            return fallback
+        try:
+            return parse(raw)
+        except (ValueError, TypeError):
+            self._problems.append(ConfigProblem(key, raw, allowed))
+            return fallback
+
+    def string(self, key: str) -> str:
+        return self._typed(key, str, "a string", "")
+
+    def integer(self, key: str) -> int:
+        return self._typed(key, _parse_int, "a whole number", 0)
+
+    def boolean(self, key: str) -> bool:
+        return self._typed(key, _parse_bool, "true or false", False)
+
+    def string_list(self, key: str) -> tuple[str, ...]:
+        return tuple(self._typed(key, _parse_string_list, "a list of strings", []))
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        return self._typed(key, _parse_mapping, "a mapping of names to settings", {})
+
+
+def _parse_int(raw: str) -> int:
+    value = json.loads(raw)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        raise ValueError(raw)
+    return int(value)
+
+
+def _parse_bool(raw: str) -> bool:
+    if raw not in ("true", "false"):
+        raise ValueError(raw)
+    return raw == "true"
+
+
+def _parse_string_list(raw: str) -> list[str]:
+    value = json.loads(raw)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(raw)
+    return value
+
+
+def _parse_mapping(raw: str) -> dict[str, Any]:
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError(raw)
+    return value
+
+
+def load_config() -> StackConfig:
+    """Loads and validates the current stack's settings; raises ConfigError listing every problem."""
+    problems: list[ConfigProblem] = []
+    raw = _RawSettings(pulumi.Config(), problems)
+    aws = pulumi.Config("aws")
+
+    region = aws.get("region") or ""
+    settings: dict[str, Any] = {
+        "environment": raw.string("environment"),
+        "accountId": raw.string("accountId"),
+        "namePrefix": raw.string("namePrefix"),
+        "azCount": raw.integer("azCount"),
+        "vpcCidr": raw.string("vpcCidr"),
+        "privateSubnetCidrs": raw.string_list("privateSubnetCidrs"),
+        "publicSubnetCidrs": raw.string_list("publicSubnetCidrs"),
+        "natGatewayMode": raw.string("natGatewayMode"),
+        "kubernetesVersion": raw.string("kubernetesVersion"),
+        "nodeInstanceTypes": raw.string_list("nodeInstanceTypes"),
+        "nodeMinSize": raw.integer("nodeMinSize"),
+        "nodeDesiredSize": raw.integer("nodeDesiredSize"),
+        "nodeMaxSize": raw.integer("nodeMaxSize"),
+        "nodeDiskSizeGib": raw.integer("nodeDiskSizeGib"),
+        "nodeCapacityType": raw.string("nodeCapacityType"),
+        "logRetentionDays": raw.integer("logRetentionDays"),
+        "endpointPublicAccess": raw.boolean("endpointPublicAccess"),
+        "publicAccessCidrs": raw.string_list("publicAccessCidrs"),
+        "clusterAdminPrincipalArns": raw.string_list("clusterAdminPrincipalArns"),
+        "clusterViewerPrincipalArns": raw.string_list("clusterViewerPrincipalArns"),
+        "kmsDeletionWindowDays": raw.integer("kmsDeletionWindowDays"),
+        "ecrImages": raw.string_list("ecrImages"),
+        "ecrKeepImageCount": raw.integer("ecrKeepImageCount"),
+        "ecrUntaggedExpiryDays": raw.integer("ecrUntaggedExpiryDays"),
+        "ciProvider": raw.string("ciProvider"),
+        "ciRepository": raw.string("ciRepository"),
+        "ciBranch": raw.string("ciBranch"),
+        "ciOidcProviderArn": raw.string("ciOidcProviderArn"),
+        "ciAzureDevOpsOrganizationId": raw.string("ciAzureDevOpsOrganizationId"),
+        "ciAzureDevOpsServiceConnection": raw.string("ciAzureDevOpsServiceConnection"),
+        "allowedImageRegistries": raw.string_list("allowedImageRegistries"),
+        "services": raw.mapping("services"),
+    }
+    sso_secret_set = bool(raw.string("argocdSsoClientSecret"))
+    sso_secret_is_secret = pulumi.runtime.is_config_secret(f"{PROJECT}:argocdSsoClientSecret")
+
+    problems.extend(check_settings(settings, region, sso_secret_set, sso_secret_is_secret))
+    if problems:
+        raise ConfigError(problems)
+    return _build(settings, region, pulumi.get_stack(), pulumi.Config().get_secret("argocdSsoClientSecret") if sso_secret_set else None)
+
+
+def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output[str] | None) -> StackConfig:
+    services = {
+        name: Service(
+            name=name,
+            image=spec["image"],
+            port=int(spec["port"]),
+            replicas=int(spec["replicas"]),
+            resources=Resources(
+                requests=dict(spec["resources"]["requests"]), limits=dict(spec["resources"]["limits"])
+            ),
+            calls=tuple(spec.get("calls", ())),
+        )
+        for name, spec in s["services"].items()
+    }
+    return StackConfig(
+        stack=stack,
+        environment=s["environment"],
+        region=region,
+        account_id=s["accountId"],
+        name_prefix=s["namePrefix"],
+        az_count=s["azCount"],
+        vpc_cidr=s["vpcCidr"],
+        private_subnet_cidrs=s["privateSubnetCidrs"][: s["azCount"]],
+        public_subnet_cidrs=s["publicSubnetCidrs"][: s["azCount"]],
+        nat_gateway_mode=s["natGatewayMode"],
+        kubernetes_version=s["kubernetesVersion"],
+        node_instance_types=s["nodeInstanceTypes"],
+        node_min_size=s["nodeMinSize"],
+        node_desired_size=s["nodeDesiredSize"],
+        node_max_size=s["nodeMaxSize"],
+        node_disk_size_gib=s["nodeDiskSizeGib"],
+        node_capacity_type=s["nodeCapacityType"],
+        log_retention_days=s["logRetentionDays"],
+        endpoint_public_access=s["endpointPublicAccess"],
+        public_access_cidrs=s["publicAccessCidrs"],
+        cluster_admin_principal_arns=s["clusterAdminPrincipalArns"],
+        cluster_viewer_principal_arns=s["clusterViewerPrincipalArns"],
+        kms_deletion_window_days=s["kmsDeletionWindowDays"],
+        ecr_images=s["ecrImages"],
+        ecr_keep_image_count=s["ecrKeepImageCount"],
+        ecr_untagged_expiry_days=s["ecrUntaggedExpiryDays"],
+        ci=CiSettings(
+            provider=s["ciProvider"],
+            repository=s["ciRepository"],
+            branch=s["ciBranch"],
+            oidc_provider_arn=s["ciOidcProviderArn"],
+            azure_devops_organization_id=s["ciAzureDevOpsOrganizationId"],
+            azure_devops_service_connection=s["ciAzureDevOpsServiceConnection"],
+        ),
+        allowed_image_registries=s["allowedImageRegistries"],
+        argocd_sso_client_secret=sso_secret,
+        services=services,
+    )
