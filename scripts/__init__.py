@@ -1,0 +1,1 @@
+"""Repository tooling the pipelines run (image digests in the stack files)."""
