@@ -125,21 +125,21 @@ class PlatformMocks(pulumi.runtime.Mocks):
             "nodeSecurityGroupId": "sg-" + _digest(cluster_name, "node-sg"),
         }
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         token = args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": self.account_id, "arn": self._arn("iam", "user/offline"), "userId": "OFFLINE", "id": self.account_id}, None
+            return {"accountId": self.account_id, "arn": self._arn("iam", "user/offline"), "userId": "OFFLINE", "id": self.account_id}
         if token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region}, None
+            return {"name": self.region, "region": self.region, "id": self.region}
         if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             suffixes = "abcdef"
             return {
                 "names": [f"{self.region}{s}" for s in suffixes],
                 "zoneIds": [f"{self.region[:3]}-az{i + 1}" for i in range(len(suffixes))],
                 "id": self.region,
-            }, None
+            }
         if token == "aws:kms/getPublicKey:getPublicKey":
             return {
                 "keyId": args.args.get("keyId"),
@@ -149,5 +149,5 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 "keyUsage": "SIGN_VERIFY",
                 "signingAlgorithms": ["ECDSA_SHA_256"],
                 "id": args.args.get("keyId"),
-            }, None
+            }
         raise NotImplementedError(f"the offline engine has no answer for invoke {token}; add one to preflight/mocks.py")
