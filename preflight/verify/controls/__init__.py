@@ -1,0 +1,1 @@
+"""Control builders, one module per AWS resource the stack outputs name."""

@@ -1,0 +1,84 @@
+"""The database backup bucket: KMS encryption, versioning, public access block, TLS only."""
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from ..account import Account
+from ..control import Control, Verdict, error_code
+from ..kms_keys import same_key
+from ..outputs import StackOutputs
+from ..policy_documents import as_list, has_wildcard_principal, parse, statements
+
+PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def controls(account: Account, outputs: StackOutputs) -> list[Control]:
+    def s3():
+        return account.client("s3")
+
+    def bucket() -> str:
+        return outputs.require("backupBucketName")
+
+    def read_or_absent(operation: str, absent_code: str, call):
+        """The API answer, or None when S3 says the setting was never configured."""
+        try:
+            return account.read(("s3", operation, bucket()), call)
+        except ClientError as error:
+            if error_code(error) == absent_code:
+                return None
+            raise
+
+    def encryption() -> Verdict:
+        expected = outputs.require("backupKmsKeyArn")
+        config = read_or_absent("encryption", "ServerSideEncryptionConfigurationNotFoundError",
+                                lambda: s3().get_bucket_encryption(Bucket=bucket())["ServerSideEncryptionConfiguration"])
+        defaults = [r.get("ApplyServerSideEncryptionByDefault", {}) for r in (config or {}).get("Rules", [])]
+        passed = any(d.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse") and same_key(d.get("KMSMasterKeyID"), expected) for d in defaults)
+        message = f"default encryption {defaults or 'not configured'}, expected aws:kms with {expected}"
+        return Verdict(passed, message, {"ServerSideEncryptionConfiguration": config})
+
+    def versioning() -> Verdict:
+        status = account.read(("s3", "versioning", bucket()), lambda: s3().get_bucket_versioning(Bucket=bucket())).get("Status")
+        return Verdict(status == "Enabled", f"versioning {status or 'never enabled'}", {"Status": status})
+
+    def public_access_block() -> Verdict:
+        config = read_or_absent("public-access-block", "NoSuchPublicAccessBlockConfiguration",
+                                lambda: s3().get_public_access_block(Bucket=bucket())["PublicAccessBlockConfiguration"])
+        off = [flag for flag in PUBLIC_ACCESS_FLAGS if (config or {}).get(flag) is not True]
+        message = "all four public access blocks on" if not off else f"not blocked: {', '.join(off)}"
+        return Verdict(not off, message, {"PublicAccessBlockConfiguration": config})
+
+    def tls_only() -> Verdict:
+        text = read_or_absent("policy", "NoSuchBucketPolicy", lambda: s3().get_bucket_policy(Bucket=bucket())["Policy"])
+        if text is None:
+            return Verdict(False, "no bucket policy, so plain HTTP is not denied", {"Policy": None})
+        policy = parse(text)
+        passed = any(_denies_plain_http(s, bucket()) for s in statements(policy))
+        message = "plain HTTP denied for the bucket and its objects" if passed else "no statement denies requests without TLS"
+        return Verdict(passed, message, {"Policy": policy})
+
+    resource = outputs.label("backupBucketName")
+    return [
+        Control("s3-encryption-kms", resource, encryption),
+        Control("s3-versioning", resource, versioning),
+        Control("s3-public-access-block", resource, public_access_block),
+        Control("s3-tls-only", resource, tls_only),
+    ]
+
+
+def _denies_plain_http(statement: dict, bucket: str) -> bool:
+    secure = statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+    actions = set(as_list(statement.get("Action")))
+    resources = set(as_list(statement.get("Resource")))
+    return (
+        statement.get("Effect") == "Deny"
+        and has_wildcard_principal(statement)
+        and bool(actions & {"s3:*", "*"})
+        and str(as_list(secure)[0] if as_list(secure) else "").lower() == "false"
+        and {f"s3:::{bucket}", f"s3:::{bucket}/*"} <= {_without_partition(r) for r in resources}
+    )
+
+
+def _without_partition(arn: str) -> str:
+    """`arn:aws:s3:::b` -> `s3:::b`, so the check holds in every partition (aws, aws-cn, aws-us-gov)."""
+    return arn.split(":", 2)[-1]

@@ -1,0 +1,226 @@
+"""Build an AWS account in moto that matches (or, setting by setting, breaks) the stack outputs.
+
+`STACK_OUTPUTS` is what the program would export; `AccountSpec` is what is live. The defaults of
+`AccountSpec` are the compliant account; `BREAKS` turns exactly one control off per rule.
+
+Where moto has no API for a setting: moto's CreateCluster and UpdateClusterConfig drop
+`accessConfig`, so the authentication mode is written into moto's in-process EKS backend after
+the cluster is created through the API. `verify` still reads it through DescribeCluster.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import boto3
+from moto.eks.models import eks_backends
+
+from moto_server import FAKE_CREDENTIALS
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+REGION = "eu-west-1"
+CLUSTER = "platform-dev"
+ISSUER = "token.actions.githubusercontent.com"
+SUBJECT = "repo:example-org/platform:ref:refs/heads/main"
+AUDIENCE = "sts.amazonaws.com"
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+REPOSITORIES = {"frontend": "platform/frontend", "backend": "platform/backend"}
+KEY_ROLES = ("secrets", "logs", "ecr", "backups")
+BUCKET = "platform-dev-db-backups"
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    log_types: tuple[str, ...] = LOG_TYPES
+    log_retention_days: int = 90
+    log_group_encrypted: bool = True
+    secrets_key_role: str = "secrets"
+    endpoint_public: bool = False
+    public_cidrs: tuple[str, ...] = ()
+    endpoint_private: bool = True
+    authentication_mode: str = "API"
+    http_tokens: str = "required"
+    hop_limit: int = 1
+    volume_encrypted: bool = True
+    backend_tag_mutability: str = "IMMUTABLE"
+    backend_scan_on_push: bool = True
+    backend_kms: bool = True
+    backend_lifecycle_policy: bool = True
+    backend_policy_principal: str = f"arn:aws:iam::{ACCOUNT_ID}:role/platform-dev-ci"
+    logs_key_rotation: bool = True
+    bucket_kms: bool = True
+    bucket_versioning: bool = True
+    bucket_public_access_block: bool = True
+    bucket_tls_only: bool = True
+    ci_subject: str = SUBJECT
+
+
+# One broken setting per rule: the account differs from the compliant one in exactly this.
+BREAKS: dict[str, AccountSpec] = {
+    "eks-control-plane-logs-all-types": AccountSpec(log_types=("api", "authenticator")),
+    "cloudwatch-log-group-retention": AccountSpec(log_retention_days=7),
+    "cloudwatch-log-group-kms": AccountSpec(log_group_encrypted=False),
+    "eks-secrets-encryption-cmk": AccountSpec(secrets_key_role="ecr"),
+    "eks-public-endpoint-restricted": AccountSpec(endpoint_public=True, public_cidrs=("0.0.0.0/0",)),
+    "eks-private-endpoint-enabled": AccountSpec(endpoint_private=False),
+    "eks-api-authentication-mode": AccountSpec(authentication_mode="CONFIG_MAP"),
+    "nodegroup-imdsv2-required": AccountSpec(http_tokens="optional", hop_limit=2),
+    "nodegroup-volumes-encrypted": AccountSpec(volume_encrypted=False),
+    "ecr-immutable-tags": AccountSpec(backend_tag_mutability="MUTABLE"),
+    "ecr-scan-on-push": AccountSpec(backend_scan_on_push=False),
+    "ecr-kms-encryption": AccountSpec(backend_kms=False),
+    "ecr-lifecycle-policy": AccountSpec(backend_lifecycle_policy=False),
+    "ecr-repository-policy-no-wildcard-principal": AccountSpec(backend_policy_principal="*"),
+    "kms-key-rotation": AccountSpec(logs_key_rotation=False),
+    "s3-encryption-kms": AccountSpec(bucket_kms=False),
+    "s3-versioning": AccountSpec(bucket_versioning=False),
+    "s3-public-access-block": AccountSpec(bucket_public_access_block=False),
+    "s3-tls-only": AccountSpec(bucket_tls_only=False),
+    "iam-ci-oidc-trust-pinned": AccountSpec(ci_subject="repo:example-org/*"),
+}
+
+
+def clients(endpoint_url: str, **credentials: str):
+    credentials = credentials or FAKE_CREDENTIALS
+    return lambda service: boto3.client(service, endpoint_url=endpoint_url, region_name=REGION, **credentials)
+
+
+def build_account(endpoint_url: str, spec: AccountSpec = AccountSpec()) -> dict:
+    """Create the account in moto and return the stack outputs the program would export for it."""
+    client = clients(endpoint_url)
+    keys = _keys(client("kms"), spec)
+    _cluster(client("eks"), spec, keys)
+    _log_group(client("logs"), spec, keys)
+    _nodegroup(client("ec2"), client("eks"), spec, keys)
+    _repositories(client("ecr"), spec, keys)
+    _bucket(client("s3"), spec, keys)
+    _ci_role(client("iam"), spec)
+    return stack_outputs(keys)
+
+
+def stack_outputs(keys: dict[str, str]) -> dict:
+    return {
+        "region": REGION,
+        "accountId": ACCOUNT_ID,
+        "clusterName": CLUSTER,
+        "clusterLogGroupName": f"/aws/eks/{CLUSTER}/cluster",
+        "clusterLogRetentionDays": 90,
+        "endpointPublicAccess": False,
+        "publicAccessCidrs": [],
+        "authenticationMode": "API",
+        "kmsKeyArns": keys,
+        "nodeGroupName": "system",
+        "ecrRepositoryNames": REPOSITORIES,
+        "backupBucketName": BUCKET,
+        "backupKmsKeyArn": keys["backups"],
+        "ciRoleName": "platform-dev-ci",
+        "ciRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/platform-dev-ci",
+        "ciTrust": {"provider": "github", "issuer": ISSUER, "subject": SUBJECT, "audience": AUDIENCE},
+    }
+
+
+def _keys(kms, spec: AccountSpec) -> dict[str, str]:
+    keys = {}
+    for role in KEY_ROLES:
+        arn = kms.create_key(Description=f"platform {role}")["KeyMetadata"]["Arn"]
+        if role != "logs" or spec.logs_key_rotation:
+            kms.enable_key_rotation(KeyId=arn)
+        keys[role] = arn
+    return keys
+
+
+def _cluster(eks, spec: AccountSpec, keys: dict[str, str]) -> None:
+    eks.create_cluster(
+        name=CLUSTER,
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/platform-dev-cluster",
+        resourcesVpcConfig={
+            "subnetIds": ["subnet-a", "subnet-b"],
+            "endpointPublicAccess": spec.endpoint_public,
+            "endpointPrivateAccess": spec.endpoint_private,
+            "publicAccessCidrs": list(spec.public_cidrs),
+        },
+        logging={"clusterLogging": [{"types": list(spec.log_types), "enabled": True}]},
+        encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": keys[spec.secrets_key_role]}}],
+    )
+    # moto drops accessConfig on create and update (see the module docstring).
+    cluster = eks_backends[ACCOUNT_ID][REGION].clusters[CLUSTER]
+    cluster.access_config = {"authenticationMode": spec.authentication_mode, "bootstrapClusterCreatorAdminPermissions": False}
+
+
+def _log_group(logs, spec: AccountSpec, keys: dict[str, str]) -> None:
+    name = f"/aws/eks/{CLUSTER}/cluster"
+    logs.create_log_group(logGroupName=name, **({"kmsKeyId": keys["logs"]} if spec.log_group_encrypted else {}))
+    logs.put_retention_policy(logGroupName=name, retentionInDays=spec.log_retention_days)
+
+
+def _nodegroup(ec2, eks, spec: AccountSpec, keys: dict[str, str]) -> None:
+    ebs = {"VolumeSize": 50, "VolumeType": "gp3", "Encrypted": spec.volume_encrypted}
+    if spec.volume_encrypted:
+        ebs["KmsKeyId"] = keys["secrets"]
+    template = ec2.create_launch_template(
+        LaunchTemplateName="platform-dev-nodes",
+        LaunchTemplateData={
+            "MetadataOptions": {"HttpTokens": spec.http_tokens, "HttpPutResponseHopLimit": spec.hop_limit, "HttpEndpoint": "enabled"},
+            "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": ebs}],
+        },
+    )["LaunchTemplate"]
+    eks.create_nodegroup(
+        clusterName=CLUSTER,
+        nodegroupName="system",
+        subnets=["subnet-a", "subnet-b"],
+        nodeRole=f"arn:aws:iam::{ACCOUNT_ID}:role/platform-dev-nodes",
+        launchTemplate={"id": template["LaunchTemplateId"], "version": str(template["LatestVersionNumber"])},
+    )
+
+
+def _repositories(ecr, spec: AccountSpec, keys: dict[str, str]) -> None:
+    compliant = AccountSpec()
+    for service, name in REPOSITORIES.items():
+        # Breaks apply to the backend repository only; the frontend stays compliant.
+        s = spec if service == "backend" else compliant
+        ecr.create_repository(
+            repositoryName=name,
+            imageTagMutability=s.backend_tag_mutability,
+            imageScanningConfiguration={"scanOnPush": s.backend_scan_on_push},
+            encryptionConfiguration={"encryptionType": "KMS", "kmsKey": keys["ecr"]} if s.backend_kms else {"encryptionType": "AES256"},
+        )
+        if s.backend_lifecycle_policy:
+            ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps({"rules": [{
+                "rulePriority": 1, "description": "expire untagged",
+                "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 14},
+                "action": {"type": "expire"},
+            }]}))
+        ecr.set_repository_policy(repositoryName=name, policyText=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Sid": "CiPush", "Effect": "Allow", "Principal": {"AWS": s.backend_policy_principal},
+            "Action": ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"],
+        }]}))
+
+
+def _bucket(s3, spec: AccountSpec, keys: dict[str, str]) -> None:
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": keys["backups"]} if spec.bucket_kms else {"SSEAlgorithm": "AES256"}
+    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": default}]})
+    if spec.bucket_versioning:
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    if spec.bucket_public_access_block:
+        s3.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    if spec.bucket_tls_only:
+        s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Sid": "DenyPlainHttp", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }]}))
+
+
+def _ci_role(iam, spec: AccountSpec) -> None:
+    iam.create_open_id_connect_provider(Url=f"https://{ISSUER}", ClientIDList=[AUDIENCE], ThumbprintList=["a" * 40])
+    iam.create_role(RoleName="platform-dev-ci", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "GitHubActions", "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER}"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {f"{ISSUER}:aud": AUDIENCE},
+            "StringLike": {f"{ISSUER}:sub": spec.ci_subject},
+        },
+    }]}))
