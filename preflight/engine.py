@@ -31,9 +31,9 @@ _FALLBACK_REGION = "us-east-1"
 class RecordingMonitor(MockMonitor):
     """A mock monitor that also keeps every RegisterResource request, in order."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: pulumi.runtime.Mocks, recorded: list[RecordedResource] | None = None) -> None:
         super().__init__(mocks)
-        self.recorded: list[RecordedResource] = []
+        self.recorded: list[RecordedResource] = [] if recorded is None else recorded
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The real engine qualifies a child's type with its parent's full qualified type, and
@@ -47,11 +47,11 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            self.recorded.append(_record(request, response.urn))
+            self.recorded.append(_record(request, response.urn, response.id))
         return response
 
 
-def _record(request, urn: str) -> RecordedResource:
+def _record(request, urn: str, resource_id: str) -> RecordedResource:
     return RecordedResource(
         urn=urn,
         type=request.type,
@@ -67,6 +67,7 @@ def _record(request, urn: str) -> RecordedResource:
         retain_on_delete=request.retainOnDelete,
         delete_before_replace=request.deleteBeforeReplace,
         additional_secret_outputs=tuple(request.additionalSecretOutputs),
+        id=resource_id if request.custom else None,
     )
 
 
@@ -87,10 +88,19 @@ def run_program(
     return run_with_settings(settings, program_dir)
 
 
-def run_with_settings(settings: StackSettings, program_dir: Path = PROJECT_ROOT) -> Plan:
+def run_with_settings(
+    settings: StackSettings,
+    program_dir: Path = PROJECT_ROOT,
+    recorded: list[RecordedResource] | None = None,
+) -> Plan:
+    """Runs the program with already-loaded settings.
+
+    `recorded`, when given, receives each resource as it registers, so a caller can see what was
+    registered even when the program fails part way.
+    """
     account_id = settings.config.get(f"{settings.project}:accountId") or _FALLBACK_ACCOUNT_ID
     region = settings.config.get("aws:region") or _FALLBACK_REGION
-    monitor = RecordingMonitor(PlatformMocks(account_id, region))
+    monitor = RecordingMonitor(PlatformMocks(account_id, region), recorded)
 
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(settings.config, list(settings.secret_keys))

@@ -28,6 +28,8 @@ class RecordedResource:
     retain_on_delete: bool = False
     delete_before_replace: bool = False
     additional_secret_outputs: tuple[str, ...] = ()
+    # The physical id the (mock) provider answered with; None for component resources.
+    id: str | None = None
 
 
 @dataclass(frozen=True)
