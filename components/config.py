@@ -41,6 +41,33 @@ class Service:
     replicas: int
     resources: Resources
     calls: tuple[str, ...]
+    health_path: str
+    env: Mapping[str, str]
+    # Variable name -> key of the app secret synced by External Secrets.
+    secret_env: Mapping[str, str]
+    # Networks outside the cluster allowed to reach this service (e.g. the load balancer's subnets).
+    ingress_cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GitOpsSettings:
+    repo_url: str
+    path: str
+    revision: str
+    sso_issuer: str
+    sso_client_id: str
+    sso_client_secret: pulumi.Output[str] | None
+
+    @property
+    def sso_enabled(self) -> bool:
+        return self.sso_client_secret is not None
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    schedule: str
+    retention_days: int
+    image: str
 
 
 @dataclass(frozen=True)
@@ -85,6 +112,9 @@ class StackConfig:
     allowed_image_registries: tuple[str, ...]
     argocd_sso_client_secret: pulumi.Output[str] | None
     services: Mapping[str, Service]
+    kyverno_failure_action: str
+    gitops: GitOpsSettings
+    backup: BackupSettings
 
     @property
     def is_prod(self) -> bool:
@@ -208,11 +238,20 @@ def load_config() -> StackConfig:
         "ciAzureDevOpsServiceConnection": raw.string("ciAzureDevOpsServiceConnection"),
         "allowedImageRegistries": raw.string_list("allowedImageRegistries"),
         "services": raw.mapping("services"),
+        "kyvernoFailureAction": raw.string("kyvernoFailureAction"),
+        "argocdRepoUrl": raw.string("argocdRepoUrl"),
+        "argocdRepoPath": raw.string("argocdRepoPath"),
+        "argocdRepoRevision": raw.string("argocdRepoRevision"),
+        "argocdSsoIssuer": raw.string("argocdSsoIssuer"),
+        "argocdSsoClientId": raw.string("argocdSsoClientId"),
+        "backupSchedule": raw.string("backupSchedule"),
+        "backupRetentionDays": raw.integer("backupRetentionDays"),
+        "backupImage": raw.string("backupImage"),
     }
     sso_secret_set = bool(raw.string("argocdSsoClientSecret"))
     sso_secret_is_secret = pulumi.runtime.is_config_secret(f"{PROJECT}:argocdSsoClientSecret")
 
-    problems.extend(check_settings(settings, region, sso_secret_set, sso_secret_is_secret))
+    problems.extend(check_settings(settings, region, sso_secret_set, sso_secret_is_secret, pulumi.get_stack()))
     if problems:
         raise ConfigError(problems)
     return _build(settings, region, pulumi.get_stack(), pulumi.Config().get_secret("argocdSsoClientSecret") if sso_secret_set else None)
@@ -229,6 +268,10 @@ def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output
                 requests=dict(spec["resources"]["requests"]), limits=dict(spec["resources"]["limits"])
             ),
             calls=tuple(spec.get("calls", ())),
+            health_path=spec.get("healthPath", "/healthz"),
+            env=dict(spec.get("env", {})),
+            secret_env=dict(spec.get("secretEnv", {})),
+            ingress_cidrs=tuple(spec.get("ingressCidrs", ())),
         )
         for name, spec in s["services"].items()
     }
@@ -270,4 +313,18 @@ def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output
         allowed_image_registries=s["allowedImageRegistries"],
         argocd_sso_client_secret=sso_secret,
         services=services,
+        kyverno_failure_action=s["kyvernoFailureAction"],
+        gitops=GitOpsSettings(
+            repo_url=s["argocdRepoUrl"],
+            path=s["argocdRepoPath"],
+            revision=s["argocdRepoRevision"],
+            sso_issuer=s["argocdSsoIssuer"],
+            sso_client_id=s["argocdSsoClientId"],
+            sso_client_secret=sso_secret,
+        ),
+        backup=BackupSettings(
+            schedule=s["backupSchedule"],
+            retention_days=s["backupRetentionDays"],
+            image=s["backupImage"],
+        ),
     )

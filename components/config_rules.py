@@ -40,6 +40,18 @@ _AZDO_CONNECTION = re.compile(r"^[^/\s]+/[^/\s]+/[^/\s]+$")
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 _REGISTRY_PREFIX = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/%-]*)?$")
+_GIT_REVISION = re.compile(r"^[A-Za-z0-9._/-]+$")
+_CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
+
+KYVERNO_FAILURE_ACTIONS = ("Enforce", "Audit")
+# The service the database component runs as a StatefulSet; every other service is a Deployment.
+DATABASE_SERVICE = "postgres"
+# Keys of the app secret that External Secrets syncs from Secrets Manager; secretEnv may name only these.
+APP_SECRET_KEYS = ("db-password",)
+PROD_MIN_BACKUP_RETENTION_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -237,6 +249,7 @@ def check_services(s: dict[str, Any], registry_host: str) -> list[ConfigProblem]
         if not isinstance(replicas, int) or isinstance(replicas, bool) or not 1 <= replicas <= 50:
             problems.append(_problem(f"{key}.replicas", replicas, "a whole number from 1 to 50"))
         problems += _check_resources(key, spec.get("resources"))
+        problems += _check_service_runtime(key, spec, s["environment"])
         calls = spec.get("calls", [])
         if not isinstance(calls, list) or not all(isinstance(c, str) for c in calls):
             problems.append(_problem(f"{key}.calls", calls, "a list of service names"))
@@ -244,6 +257,39 @@ def check_services(s: dict[str, Any], registry_host: str) -> list[ConfigProblem]
         for callee in calls:
             if callee not in services or callee == name:
                 problems.append(_problem(f"{key}.calls", callee, "names of other declared services: " + ", ".join(sorted(set(services) - {name}))))
+    return problems
+
+
+def _check_service_runtime(key: str, spec: dict, environment: str) -> list[ConfigProblem]:
+    """healthPath, env, secretEnv and ingressCidrs: the optional fields of a service."""
+    problems = []
+    health_path = spec.get("healthPath", "/healthz")
+    if not isinstance(health_path, str) or not _HTTP_PATH.match(health_path):
+        problems.append(_problem(f"{key}.healthPath", health_path, "an HTTP path starting with /, e.g. /healthz"))
+    env = spec.get("env", {})
+    secret_env = spec.get("secretEnv", {})
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        problems.append(_problem(f"{key}.env", env, "a mapping of variable names to string values (quote numbers)"))
+        env = {}
+    if not isinstance(secret_env, dict):
+        problems.append(_problem(f"{key}.secretEnv", secret_env, "a mapping of variable names to keys of the app secret"))
+        secret_env = {}
+    for name in [*env, *secret_env]:
+        if not _ENV_NAME.match(name):
+            problems.append(_problem(f"{key}.env", name, "variable names of letters, digits and _, not starting with a digit"))
+    for name in set(env) & set(secret_env):
+        problems.append(_problem(f"{key}.secretEnv", name, "a variable that is not also set in env"))
+    for name, secret_key in secret_env.items():
+        if secret_key not in APP_SECRET_KEYS:
+            problems.append(_problem(f"{key}.secretEnv.{name}", secret_key, "a key of the app secret: " + ", ".join(APP_SECRET_KEYS)))
+    cidrs = spec.get("ingressCidrs", [])
+    if not isinstance(cidrs, list):
+        return problems + [_problem(f"{key}.ingressCidrs", cidrs, "a list of networks in CIDR form")]
+    bad, _ = _networks(f"{key}.ingressCidrs", cidrs)
+    problems += bad
+    for index, cidr in enumerate(cidrs):
+        if cidr in OPEN_CIDRS and environment == "prod":
+            problems.append(_problem(f"{key}.ingressCidrs[{index}]", cidr, "the load balancer's networks, never the whole internet, when environment is prod"))
     return problems
 
 
@@ -260,7 +306,51 @@ def _check_resources(key: str, resources: Any) -> list[ConfigProblem]:
     return problems
 
 
-def check_settings(s: dict[str, Any], region: str, sso_secret_set: bool, sso_secret_is_secret: bool) -> list[ConfigProblem]:
+def check_database(s: dict[str, Any]) -> list[ConfigProblem]:
+    spec = s["services"].get(DATABASE_SERVICE)
+    if not isinstance(spec, dict):
+        return [_problem("services", sorted(s["services"]), f"a service named {DATABASE_SERVICE} (the database)")]
+    if spec.get("replicas") != 1:
+        return [_problem(f"services.{DATABASE_SERVICE}.replicas", spec.get("replicas"), "1 (a single PostgreSQL primary; more replicas would be separate databases)")]
+    return []
+
+
+def check_backups(s: dict[str, Any], registry_host: str, stack: str) -> list[ConfigProblem]:
+    fields = s["backupSchedule"].split()
+    problems = []
+    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+        problems.append(_problem("backupSchedule", s["backupSchedule"], "a five-field cron schedule, e.g. 0 2 * * *"))
+    problems += _in_range("backupRetentionDays", s["backupRetentionDays"], 1, 3650)
+    if s["environment"] == "prod" and s["backupRetentionDays"] < PROD_MIN_BACKUP_RETENTION_DAYS:
+        problems.append(_problem("backupRetentionDays", s["backupRetentionDays"], f"{PROD_MIN_BACKUP_RETENTION_DAYS} or more when environment is prod"))
+    repository = f"{registry_host}/{s['namePrefix']}-{stack}/db-backup@sha256:"
+    image = s["backupImage"]
+    if not (image.startswith(repository) and _DIGEST.search(image)):
+        problems.append(_problem("backupImage", image or None, f"the backup image of this stack's ECR repository pinned by digest: {repository}<64 hex>"))
+    return problems
+
+
+def check_admission_and_gitops(s: dict[str, Any], sso_secret_set: bool) -> list[ConfigProblem]:
+    problems = _one_of("kyvernoFailureAction", s["kyvernoFailureAction"], KYVERNO_FAILURE_ACTIONS)
+    if s["environment"] == "prod" and s["kyvernoFailureAction"] != "Enforce":
+        problems.append(_problem("kyvernoFailureAction", s["kyvernoFailureAction"], "Enforce when environment is prod"))
+    if not _HTTPS_URL.match(s["argocdRepoUrl"]):
+        problems.append(_problem("argocdRepoUrl", s["argocdRepoUrl"] or None, "the https:// URL of the GitOps repository ArgoCD syncs from"))
+    path = s["argocdRepoPath"]
+    if not path or path.startswith("/") or ".." in path.split("/"):
+        problems.append(_problem("argocdRepoPath", path, "a relative directory inside the repository, without .."))
+    if not _GIT_REVISION.match(s["argocdRepoRevision"]) or s["argocdRepoRevision"] == "HEAD":
+        problems.append(_problem("argocdRepoRevision", s["argocdRepoRevision"], "a branch, tag or commit (not HEAD, so the tracked revision is explicit)"))
+    sso = {"argocdSsoIssuer": bool(s["argocdSsoIssuer"]), "argocdSsoClientId": bool(s["argocdSsoClientId"]), "argocdSsoClientSecret": sso_secret_set}
+    if any(sso.values()) and not all(sso.values()):
+        missing = [k for k, present in sso.items() if not present]
+        problems.append(_problem(missing[0], None, "all of argocdSsoIssuer, argocdSsoClientId and argocdSsoClientSecret, or none (no SSO)"))
+    if s["argocdSsoIssuer"] and not _HTTPS_URL.match(s["argocdSsoIssuer"]):
+        problems.append(_problem("argocdSsoIssuer", s["argocdSsoIssuer"], "the https:// issuer URL of the OIDC provider"))
+    return problems
+
+
+def check_settings(s: dict[str, Any], region: str, sso_secret_set: bool, sso_secret_is_secret: bool, stack: str) -> list[ConfigProblem]:
     """Every check over every setting; an empty list means the settings are valid."""
     problems = []
     if not _REGION.match(region):
@@ -274,7 +364,11 @@ def check_settings(s: dict[str, Any], region: str, sso_secret_set: bool, sso_sec
     problems += check_cluster(s)
     problems += check_keys_and_registry(s)
     problems += check_ci(s)
-    problems += check_services(s, f"{s['accountId']}.dkr.ecr.{region}.amazonaws.com")
+    registry_host = f"{s['accountId']}.dkr.ecr.{region}.amazonaws.com"
+    problems += check_services(s, registry_host)
+    problems += check_database(s)
+    problems += check_backups(s, registry_host, stack)
+    problems += check_admission_and_gitops(s, sso_secret_set)
     if sso_secret_set and not sso_secret_is_secret:
         problems.append(_problem("argocdSsoClientSecret", "(plaintext value hidden)", "a secret value only: pulumi config set --secret argocdSsoClientSecret"))
     return problems
