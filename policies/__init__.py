@@ -1,0 +1,1 @@
+"""The CrossGuard policy pack: rule modules, the workload catalogue shared with Kyverno, docs."""

@@ -1,0 +1,47 @@
+"""The pack's rules in one list; `policies()` builds the SDK policy objects from them."""
+from __future__ import annotations
+
+from policies.rule import Rule
+from policies.rules import (
+    addons,
+    ecr,
+    eks_cluster,
+    iam,
+    installs,
+    k8s_access,
+    k8s_network,
+    k8s_workload,
+    kms,
+    logs,
+    nodegroup,
+    s3,
+    vpc,
+)
+
+PACK_NAME = "devsecops-platform"
+# PulumiPolicy.yaml carries the version the CLI publishes; keep the two equal (a test checks).
+PACK_VERSION = "1.0.0"
+
+RULES: tuple[Rule, ...] = (
+    eks_cluster.RULES
+    + logs.RULES
+    + nodegroup.RULES
+    + addons.RULES
+    + ecr.RULES
+    + kms.RULES
+    + iam.RULES
+    + s3.RULES
+    + vpc.RULES
+    + k8s_workload.RULES
+    + k8s_network.RULES
+    + k8s_access.RULES
+    + installs.RULES
+)
+
+
+def policies() -> list:
+    return [rule.to_policy() for rule in RULES]
+
+
+def rule(name: str) -> Rule:
+    return next(r for r in RULES if r.name == name)

@@ -1,0 +1,61 @@
+"""Where the pod template sits in each workload kind, and how images are spelled."""
+from __future__ import annotations
+
+from fnmatch import fnmatch
+from typing import Any, Iterable
+
+from policies.values import get
+
+# Resource type -> (Kubernetes kind, path from the inputs to the pod spec).
+WORKLOADS = {
+    "kubernetes:core/v1:Pod": ("Pod", ("spec",)),
+    "kubernetes:apps/v1:Deployment": ("Deployment", ("spec", "template", "spec")),
+    "kubernetes:apps/v1:StatefulSet": ("StatefulSet", ("spec", "template", "spec")),
+    "kubernetes:apps/v1:DaemonSet": ("DaemonSet", ("spec", "template", "spec")),
+    "kubernetes:apps/v1:ReplicaSet": ("ReplicaSet", ("spec", "template", "spec")),
+    "kubernetes:batch/v1:Job": ("Job", ("spec", "template", "spec")),
+    "kubernetes:batch/v1:CronJob": ("CronJob", ("spec", "jobTemplate", "spec", "template", "spec")),
+}
+NAMESPACE = "kubernetes:core/v1:Namespace"
+
+
+def types_of_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
+    kinds = set(kinds)
+    return tuple(t for t, (kind, _) in WORKLOADS.items() if kind in kinds) + ((NAMESPACE,) if "Namespace" in kinds else ())
+
+
+def pod_spec(resource_type: str, props: Any) -> Any:
+    return get(props, *WORKLOADS[resource_type][1], default={})
+
+
+def pod_labels(resource_type: str, props: Any) -> Any:
+    path = WORKLOADS[resource_type][1]
+    if resource_type == "kubernetes:core/v1:Pod":
+        return get(props, "metadata", "labels", default={})
+    return get(props, *path[:-1], "metadata", "labels", default={})
+
+
+def containers(spec: Any, *, init: bool = True) -> list[tuple[str, Any]]:
+    """(label, container) for app containers, and init and ephemeral ones unless init=False."""
+    groups = ("containers", "initContainers", "ephemeralContainers") if init else ("containers",)
+    found = []
+    for group in groups:
+        for c in get(spec, group, default=[]):
+            found.append((f"{group[:-1]} {get(c, 'name')}", c))
+    return found
+
+
+def split_image(image: str) -> tuple[str, str, str | None, str | None]:
+    """(registry, repository, tag, digest); Docker Hub images get registry docker.io."""
+    rest, _, digest = image.partition("@")
+    first, slash, remainder = rest.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        registry, path = first, remainder
+    else:
+        registry, path = "docker.io", rest
+    name, colon, tag = path.rpartition(":") if ":" in path.rsplit("/", 1)[-1] else (path, "", "")
+    return registry, name, (tag or None), (digest or None)
+
+
+def matches_any(value: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch(value, p) for p in patterns)

@@ -1,0 +1,108 @@
+"""One rule = its metadata and a small pure check, in one place; `to_policy` makes the SDK object.
+
+Resource rules check one resource's inputs: `check(resource, config)` yields violation messages.
+Stack rules relate resources to each other: `check(stack, config)` yields `Finding`s, each with the
+URN it concerns. A check that reads a value unknown at preview lets UnknownValueError escape; the
+wrapper reports it as "cannot verify at preview" at the rule's own enforcement level, so an unknown
+never passes silently and never gets the SDK's automatic downgrade to advisory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
+
+from pulumi_policy import (
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationPolicy,
+)
+
+from policies.frameworks import Control
+from policies.values import UnknownValueError
+
+CANNOT_VERIFY = "cannot verify at preview"
+
+# Where a rule can be evaluated: the offline mock engine sees every resource the program registers
+# but only the inputs of remote components (pulumi-eks); a real preview also sees their children.
+OFFLINE = "offline and real preview"
+REAL_PREVIEW = "real preview (offline: not applicable)"
+
+
+class Finding(NamedTuple):
+    urn: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    severity: Severity
+    controls: tuple[Control, ...]
+    tags: tuple[str, ...]
+    remediation: str
+    url: str
+    check: Callable[..., Iterable[Any]]
+    # Resource types a resource rule applies to; empty for a stack rule.
+    resource_types: tuple[str, ...] = ()
+    # JSON-schema properties of the rule's pack config, each with its default.
+    config: Mapping[str, dict] = field(default_factory=dict)
+    coverage: str = OFFLINE
+
+    @property
+    def is_stack_rule(self) -> bool:
+        return not self.resource_types
+
+    def to_policy(self):
+        primary = self.controls[0]
+        also = "; ".join(c.label() for c in self.controls[1:])
+        common = dict(
+            name=self.name,
+            description=self.description,
+            config_schema=PolicyConfigSchema(properties=dict(self.config)) if self.config else None,
+            severity=self.severity,
+            framework=PolicyComplianceFramework(
+                name=primary.framework.name,
+                version=primary.framework.version,
+                reference=primary.reference,
+                specification=f"also: {also}" if also else None,
+            ),
+            tags=list(self.tags),
+            remediation_steps=self.remediation,
+            url=self.url,
+        )
+        if self.is_stack_rule:
+            return StackValidationPolicy(validate=self._validate_stack, **common)
+        return ResourceValidationPolicy(validate=self._validate_resource, **common)
+
+    def _validate_resource(self, args, report_violation) -> None:
+        if args.resource_type not in self.resource_types:
+            return
+        try:
+            for message in self.check(args, args.get_config()):
+                report_violation(message, None)
+        except UnknownValueError as unknown:
+            report_violation(f"{CANNOT_VERIFY}: {unknown.message}", None)
+
+    def _validate_stack(self, args, report_violation) -> None:
+        for finding in self.check(args, args.get_config()):
+            report_violation(finding.message, finding.urn)
+
+
+def each_resource(resources: Iterable[Any], check: Callable[[Any], Iterable[str]]) -> Iterable[Finding]:
+    """Runs a per-resource check inside a stack rule, so one unknown does not hide the others."""
+    for resource in resources:
+        try:
+            for message in check(resource):
+                yield Finding(resource.urn, message)
+        except UnknownValueError as unknown:
+            yield Finding(resource.urn, f"{CANNOT_VERIFY}: {unknown.message}")
+
+
+def config_value(config: Mapping[str, Any], rule_config: Mapping[str, dict], key: str) -> Any:
+    """The configured value, else the schema default (the engine fills defaults the same way)."""
+    if key in config:
+        return config[key]
+    return rule_config[key]["default"]

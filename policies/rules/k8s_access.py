@@ -1,0 +1,109 @@
+"""Kubernetes exposure and RBAC: Service types, no wildcards, no cluster-admin, no escalation verbs."""
+from __future__ import annotations
+
+from pulumi_policy import Severity
+
+from policies.frameworks import cis_eks, cis_k8s
+from policies.rule import Rule, config_value
+from policies.values import as_list, get
+
+SERVICE = "kubernetes:core/v1:Service"
+RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
+ROLES = (f"{RBAC}:Role", f"{RBAC}:ClusterRole")
+BINDINGS = (f"{RBAC}:RoleBinding", f"{RBAC}:ClusterRoleBinding")
+ESCALATION_VERBS = ("bind", "escalate", "impersonate")
+TAGS = ("kubernetes", "rbac")
+
+SERVICE_CONFIG = {
+    "allowedTypes": {"type": "array", "items": {"type": "string"}, "default": ["ClusterIP"],
+                     "description": "Service types any Service may use."},
+    "exemptServices": {"type": "array", "items": {"type": "string"}, "default": [],
+                       "description": "'namespace/name' of Services allowed another type (the ingress load balancer)."},
+}
+
+
+def _service_type(args, config):
+    kind = get(args.props, "spec", "type", default="ClusterIP")
+    if kind in config_value(config, SERVICE_CONFIG, "allowedTypes"):
+        return
+    ident = f"{get(args.props, 'metadata', 'namespace', default='default')}/{get(args.props, 'metadata', 'name')}"
+    if ident not in config_value(config, SERVICE_CONFIG, "exemptServices"):
+        yield f"Service {ident} is of type {kind}, which exposes it outside the cluster"
+
+
+def _rules(args):
+    for i, rule in enumerate(get(args.props, "rules", default=[])):
+        yield i, rule
+
+
+def _rbac_wildcards(args, config):
+    for i, rule in _rules(args):
+        for field in ("apiGroups", "resources", "verbs"):
+            if "*" in as_list(get(rule, field)):
+                yield f"rules[{i}].{field} contains '*'"
+
+
+def _cluster_admin_binding(args, config):
+    if get(args.props, "roleRef", "name") == "cluster-admin":
+        yield "binds the cluster-admin ClusterRole"
+    for subject in get(args.props, "subjects", default=[]):
+        if get(subject, "kind") == "Group" and get(subject, "name") == "system:masters":
+            yield "binds the system:masters group"
+
+
+def _escalation_verbs(args, config):
+    for i, rule in _rules(args):
+        verbs = [v for v in as_list(get(rule, "verbs")) if v in ESCALATION_VERBS]
+        if verbs:
+            yield f"rules[{i}] grants {', '.join(verbs)}"
+
+
+_RBAC_URL = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/"
+
+RULES = (
+    Rule(
+        name="k8s-service-type-restricted",
+        description="Services stay inside the cluster (ClusterIP) unless config allows that Service another type.",
+        severity=Severity.HIGH,
+        controls=(cis_eks("5.4.5"), cis_k8s("5.7.1")),
+        tags=("kubernetes", "network", "exposure"),
+        remediation="Use ClusterIP and expose through the ingress; list intended load balancers in exemptServices.",
+        url="https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types",
+        check=_service_type,
+        resource_types=(SERVICE,),
+        config=SERVICE_CONFIG,
+    ),
+    Rule(
+        name="k8s-rbac-no-wildcards",
+        description="Roles and ClusterRoles name their API groups, resources and verbs; no '*'.",
+        severity=Severity.HIGH,
+        controls=(cis_eks("4.1.3"), cis_k8s("5.1.3")),
+        tags=TAGS,
+        remediation="List the exact apiGroups, resources and verbs the subject needs.",
+        url=_RBAC_URL,
+        check=_rbac_wildcards,
+        resource_types=ROLES,
+    ),
+    Rule(
+        name="k8s-rbac-no-cluster-admin-binding",
+        description="No binding grants cluster-admin or the system:masters group.",
+        severity=Severity.CRITICAL,
+        controls=(cis_eks("4.1.1"), cis_eks("4.1.7"), cis_k8s("5.1.1")),
+        tags=TAGS,
+        remediation="Bind a role scoped to what the subject needs instead of cluster-admin.",
+        url=_RBAC_URL,
+        check=_cluster_admin_binding,
+        resource_types=BINDINGS,
+    ),
+    Rule(
+        name="k8s-rbac-no-escalation-verbs",
+        description="No role grants the bind, escalate or impersonate verbs.",
+        severity=Severity.HIGH,
+        controls=(cis_eks("4.1.8"), cis_k8s("5.1.8")),
+        tags=TAGS,
+        remediation="Remove bind, escalate and impersonate from the role's verbs.",
+        url=_RBAC_URL,
+        check=_escalation_verbs,
+        resource_types=ROLES,
+    ),
+)

@@ -1,0 +1,59 @@
+"""CloudWatch log groups: encrypted with KMS and kept as long as the environment requires."""
+from __future__ import annotations
+
+from pulumi_policy import Severity
+
+from policies.frameworks import cis_eks, fsbp, nist
+from policies.rule import Rule, config_value
+from policies.values import get, is_set
+
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def _kms(args, config):
+    # Presence: an unknown key id comes from a key the stack creates.
+    if not is_set(args.props, "kmsKeyId"):
+        yield "log group is not encrypted with a customer-managed KMS key (kmsKeyId)"
+
+
+RETENTION_CONFIG = {
+    "minimumDays": {"type": "integer", "default": 90,
+                    "description": "Shortest retention allowed in this environment, in days."},
+}
+
+
+def _retention(args, config):
+    minimum = config_value(config, RETENTION_CONFIG, "minimumDays")
+    days = get(args.props, "retentionInDays")
+    if days is None or days == 0:
+        yield f"no explicit retention (logs never expire); set retentionInDays >= {minimum}"
+    elif days < minimum:
+        yield f"retention {int(days)} days is below the required {minimum}"
+
+
+RULES = (
+    Rule(
+        name="cloudwatch-log-group-kms",
+        description="CloudWatch log groups are encrypted with a customer-managed KMS key.",
+        severity=Severity.MEDIUM,
+        controls=(fsbp("CloudWatch.16"), nist("4.1.2")),
+        tags=("logging", "encryption", "kms"),
+        remediation="Set kmsKeyId to the logs KMS key, whose key policy allows the logs service principal.",
+        url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
+        check=_kms,
+        resource_types=(LOG_GROUP,),
+    ),
+    Rule(
+        name="cloudwatch-log-group-retention",
+        description="CloudWatch log groups keep logs for at least the environment's minimum retention "
+                    "(365 days in prod).",
+        severity=Severity.MEDIUM,
+        controls=(cis_eks("2.1.1"), fsbp("CloudWatch.16")),
+        tags=("logging", "retention"),
+        remediation="Set retentionInDays to at least the configured minimum.",
+        url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html",
+        check=_retention,
+        resource_types=(LOG_GROUP,),
+        config=RETENTION_CONFIG,
+    ),
+)

@@ -1,0 +1,133 @@
+"""S3: public access blocked, KMS default encryption, versioning, TLS-only bucket policy.
+
+Since AWS provider v4 these settings live in companion resources; each rule relates them to the
+bucket they name (by dependency on the bucket, or by its literal name). Legacy inline settings on
+the bucket itself count too.
+"""
+from __future__ import annotations
+
+from pulumi_policy import Severity
+
+from policies.frameworks import fsbp, nist
+from policies.rule import Rule, each_resource
+from policies.rules.iam_documents import conditions, statements
+from policies.stack import of_type, related
+from policies.values import as_list, get, is_set, is_true, json_document, truthy
+
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
+ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+BUCKET_POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
+BLOCK_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+TAGS = ("s3", "data")
+_URL = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html"
+
+
+def _companions(args, bucket, types):
+    return related(args.resources, bucket, "bucket", get(bucket.props, "bucket"), *types)
+
+
+def _public_access_block(args, config):
+    def check(bucket):
+        blocks = _companions(args, bucket, PUBLIC_ACCESS_BLOCK)
+        if not blocks:
+            yield "bucket has no public access block"
+        for block in blocks:
+            off = [flag for flag in BLOCK_FLAGS if not is_true(block.props, flag)]
+            if off:
+                yield f"public access block leaves {', '.join(off)} off"
+    return each_resource(of_type(args.resources, *BUCKETS), check)
+
+
+def _kms_rules(rules):
+    for rule in as_list(rules):
+        default = get(rule, "applyServerSideEncryptionByDefault")
+        if default and get(default, "sseAlgorithm") in ("aws:kms", "aws:kms:dsse") and is_set(default, "kmsMasterKeyId"):
+            return True
+    return False
+
+
+def _encryption(args, config):
+    def check(bucket):
+        inline = get(bucket.props, "serverSideEncryptionConfiguration", "rule")
+        configs = _companions(args, bucket, ENCRYPTION)
+        if not (inline and _kms_rules(inline)) and not any(_kms_rules(get(c.props, "rules")) for c in configs):
+            yield "bucket default encryption is not SSE-KMS with a customer-managed key"
+    return each_resource(of_type(args.resources, *BUCKETS), check)
+
+
+def _versioning(args, config):
+    def check(bucket):
+        inline = truthy(get(bucket.props, "versioning", "enabled"))
+        configs = _companions(args, bucket, VERSIONING)
+        if not inline and not any(get(c.props, "versioningConfiguration", "status") == "Enabled" for c in configs):
+            yield "bucket versioning is not enabled"
+    return each_resource(of_type(args.resources, *BUCKETS), check)
+
+
+def _denies_insecure_transport(statement) -> bool:
+    if statement.get("Effect") != "Deny":
+        return False
+    secure = conditions(statement).get("Bool", {}).get("aws:SecureTransport")
+    return secure is not None and [str(v).lower() for v in secure] == ["false"]
+
+
+def _tls_only(args, config):
+    def check(bucket):
+        policies = _companions(args, bucket, BUCKET_POLICY)
+        documents = [json_document(p.props, "policy") for p in policies]
+        inline = json_document(bucket.props, "policy")
+        if inline:
+            documents.append(inline)
+        if not any(_denies_insecure_transport(s) for d in documents for s in statements(d)):
+            yield "no bucket policy denies requests without TLS (aws:SecureTransport false)"
+    return each_resource(of_type(args.resources, *BUCKETS), check)
+
+
+RULES = (
+    Rule(
+        name="s3-public-access-block",
+        description="S3 buckets block all public access (all four public access block settings on).",
+        severity=Severity.CRITICAL,
+        controls=(fsbp("S3.8"), nist("4.1.2")),
+        tags=TAGS + ("public-access",),
+        remediation="Add aws.s3.BucketPublicAccessBlock for the bucket with all four flags true.",
+        url=_URL,
+        check=_public_access_block,
+    ),
+    Rule(
+        name="s3-encryption-kms",
+        description="S3 buckets encrypt by default with SSE-KMS and a customer-managed key.",
+        severity=Severity.HIGH,
+        controls=(fsbp("S3.17"), nist("4.1.2")),
+        tags=TAGS + ("encryption", "kms"),
+        remediation="Add a BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms and kmsMasterKeyId.",
+        url=_URL,
+        check=_encryption,
+    ),
+    Rule(
+        name="s3-versioning",
+        description="S3 buckets keep object versions.",
+        severity=Severity.MEDIUM,
+        controls=(fsbp("S3.14"),),
+        tags=TAGS + ("recovery",),
+        remediation="Add a BucketVersioning with versioningConfiguration.status Enabled.",
+        url=_URL,
+        check=_versioning,
+    ),
+    Rule(
+        name="s3-tls-only",
+        description="S3 bucket policies deny every request made without TLS.",
+        severity=Severity.HIGH,
+        controls=(fsbp("S3.5"), nist("4.1.2")),
+        tags=TAGS + ("encryption-in-transit",),
+        remediation="Add a bucket policy statement: Deny, Principal '*', Action 's3:*', Condition Bool "
+                    "aws:SecureTransport 'false'.",
+        url=_URL,
+        check=_tls_only,
+    ),
+)

@@ -1,0 +1,69 @@
+"""Views over a stack's resources that stack rules share: by type, by parent, by dependency."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from policies.values import get
+
+
+def of_type(resources: Iterable[Any], *types: str) -> list[Any]:
+    return [r for r in resources if r.resource_type in types]
+
+
+def children_of(resources: Iterable[Any], parent: Any, *types: str) -> list[Any]:
+    """Resources whose parent chain reaches `parent` (pulumi-eks nests some children a level down)."""
+    found = []
+    for r in resources:
+        if types and r.resource_type not in types:
+            continue
+        node = r.parent
+        while node is not None:
+            if node.urn == parent.urn:
+                found.append(r)
+                break
+            node = node.parent
+    return found
+
+
+def ancestor_of_type(resource: Any, type_token: str) -> Any | None:
+    node = resource.parent
+    while node is not None:
+        if node.resource_type == type_token:
+            return node
+        node = node.parent
+    return None
+
+
+def referenced(resource: Any, prop: str, *types: str) -> list[Any]:
+    """Resources of `types` that `resource.prop` was computed from (its property dependencies)."""
+    deps = resource.property_dependencies.get(prop) or []
+    return [d for d in deps if not types or d.resource_type in types]
+
+
+def depends_on(resource: Any, target: Any) -> bool:
+    """True if `resource` (or a component it belongs to) lists `target` among its dependencies."""
+    node = resource
+    while node is not None:
+        if any(d.urn == target.urn for d in node.dependencies):
+            return True
+        if any(d.urn == target.urn for deps in node.property_dependencies.values() for d in deps):
+            return True
+        node = node.parent
+    return False
+
+
+def related(resources: Iterable[Any], owner: Any, prop: str, owner_name: Any, *types: str) -> list[Any]:
+    """Companion resources (policies, configurations) attached to `owner` through `prop`.
+
+    A companion belongs to its owner when `prop` was computed from the owner's outputs, or, when it
+    was not computed from any resource, when it holds the owner's literal name.
+    """
+    out = []
+    for r in of_type(resources, *types):
+        deps = r.property_dependencies.get(prop) or []
+        if deps:
+            if any(d.urn == owner.urn for d in deps):
+                out.append(r)
+        elif owner_name is not None and get(r.props, prop) == owner_name:
+            out.append(r)
+    return out

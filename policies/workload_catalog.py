@@ -1,0 +1,572 @@
+"""The one catalogue of workload controls, checked twice: by CrossGuard at preview, by Kyverno at admission.
+
+Each control names its CrossGuard rule and the Kyverno ClusterPolicy and rule(s) that enforce the
+same thing in the cluster. The CrossGuard check is a pure function of one workload; the Kyverno rule
+bodies are pure functions of `KyvernoParams`. `policies.kyverno` turns the catalogue into
+ClusterPolicy documents and `policies.rules.k8s_workload` into CrossGuard rules, so the two sides
+cannot drift: a control without both halves is not a control (a test proves the pairs).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+from pulumi_policy import Severity
+
+from policies.frameworks import Control, cis_eks, cis_k8s, nist, pss
+from policies.pods import containers, matches_any, pod_spec, split_image
+from policies.rule import config_value
+from policies.values import UnknownValueError, as_list, get, is_set
+
+ALL_WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+SERVING_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+SECCOMP_ALLOWED = ("RuntimeDefault", "Localhost")
+SECRET_ENV_NAME = r"(?i)(passw|secret|token|apikey|api_key|private_key|credential)"
+ECR_PATTERN = "*.dkr.ecr.*.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class KyvernoParams:
+    """What the admission component knows per environment."""
+
+    failure_action: str = "Audit"  # "Enforce" in prod
+    allowed_registries: tuple[str, ...] = (ECR_PATTERN,)
+    signed_image_patterns: tuple[str, ...] = (f"{ECR_PATTERN}/*",)
+    cosign_public_key: str = ""
+    excluded_namespaces: tuple[str, ...] = ("kube-system", "kyverno")
+
+
+@dataclass(frozen=True)
+class KyvernoRule:
+    name: str
+    # Builds the rule body without name/match: {"validate": ...} or {"verifyImages": [...]}.
+    body: Callable[[KyvernoParams], dict]
+
+
+@dataclass(frozen=True)
+class WorkloadControl:
+    rule: str
+    description: str
+    severity: Severity
+    controls: tuple[Control, ...]
+    remediation: str
+    # check(resource_type, props, config) yields messages.
+    check: Callable[[str, Any, Mapping[str, Any]], Iterable[str]]
+    kyverno_policy: str
+    kyverno_rules: tuple[KyvernoRule, ...]
+    crossguard_kinds: tuple[str, ...] = ALL_WORKLOAD_KINDS
+    kyverno_kinds: tuple[str, ...] = ("Pod",)
+    config: Mapping[str, dict] = field(default_factory=dict)
+    url: str = "https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted"
+
+
+# --- Kyverno rule bodies -------------------------------------------------------------------------
+
+def _validate(message: str, params: KyvernoParams, **how: Any) -> dict:
+    return {"validate": {"failureAction": params.failure_action, "message": message, **how}}
+
+
+def _containers_pattern(container: dict) -> dict:
+    """A pattern applied to every app, init and ephemeral container of a pod."""
+    return {"spec": {"containers": [container], "=(initContainers)": [container], "=(ephemeralContainers)": [container]}}
+
+
+_ALL_CONTAINERS = "request.object.spec.[ephemeralContainers, initContainers, containers][]"
+
+
+def _foreach_deny(message: str, params: KyvernoParams, conditions: list[dict], *,
+                  items: str = _ALL_CONTAINERS, combine: str = "any") -> dict:
+    """Denies when, for some listed element, the conditions hold ("any" or "all" of them)."""
+    return _validate(message, params, foreach=[{"list": items, "deny": {"conditions": {combine: conditions}}}])
+
+
+# --- CrossGuard checks ---------------------------------------------------------------------------
+
+def _images(resource_type, props):
+    for label, c in containers(pod_spec(resource_type, props)):
+        yield label, get(c, "image")
+
+
+def _no_latest(resource_type, props, config):
+    for label, image in _images(resource_type, props):
+        _, _, tag, digest = split_image(image or "")
+        if not image or (tag is None and digest is None):
+            yield f"{label} image {image!r} has no tag or digest (means :latest)"
+        elif tag == "latest" and digest is None:
+            yield f"{label} image {image} uses :latest"
+
+
+REGISTRY_CONFIG = {
+    "allowedRegistries": {"type": "array", "items": {"type": "string"}, "default": [ECR_PATTERN],
+                          "description": "Registry host patterns images may come from."},
+}
+
+
+def _registry(resource_type, props, config):
+    allowed = config_value(config, REGISTRY_CONFIG, "allowedRegistries")
+    for label, image in _images(resource_type, props):
+        registry = split_image(image or "")[0]
+        if not matches_any(registry, allowed):
+            yield f"{label} image {image} comes from {registry}, not an allowed registry"
+
+
+DIGEST_CONFIG = {
+    "signedImagePatterns": {"type": "array", "items": {"type": "string"}, "default": [f"{ECR_PATTERN}/*"],
+                            "description": "Image references that must be signed, hence deployed by digest."},
+}
+
+
+def _digest(resource_type, props, config):
+    patterns = config_value(config, DIGEST_CONFIG, "signedImagePatterns")
+    for label, image in _images(resource_type, props):
+        if image and matches_any(image.split("@")[0], patterns) and split_image(image)[3] is None:
+            yield f"{label} image {image} is not pinned by digest, so its signature cannot be bound to it"
+
+
+_RESOURCE_KEYS = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory"))
+
+
+def _resources(resource_type, props, config):
+    for label, c in containers(pod_spec(resource_type, props), init=True):
+        missing = [".".join(k) for k in _RESOURCE_KEYS if not is_set(c, "resources", *k)]
+        if missing:
+            yield f"{label} does not set resources {', '.join(missing)}"
+
+
+def _security_context(c, key):
+    return get(c, "securityContext", key)
+
+
+def _non_root(resource_type, props, config):
+    spec = pod_spec(resource_type, props)
+    pod_non_root = get(spec, "securityContext", "runAsNonRoot") is True
+    if get(spec, "securityContext", "runAsUser") == 0:
+        yield "pod runs as UID 0"
+    for label, c in containers(spec):
+        value = _security_context(c, "runAsNonRoot")
+        if value is False or (value is None and not pod_non_root):
+            yield f"{label} may run as root (runAsNonRoot not true)"
+        if _security_context(c, "runAsUser") == 0:
+            yield f"{label} runs as UID 0"
+
+
+def _each_container_flag(key: str, wanted: bool, text: str):
+    def check(resource_type, props, config):
+        for label, c in containers(pod_spec(resource_type, props)):
+            if _security_context(c, key) is not wanted:
+                yield f"{label} {text}"
+    return check
+
+
+def _drop_all(resource_type, props, config):
+    for label, c in containers(pod_spec(resource_type, props)):
+        drop = [str(x).upper() for x in as_list(get(c, "securityContext", "capabilities", "drop"))]
+        add = [str(x).upper() for x in as_list(get(c, "securityContext", "capabilities", "add"))]
+        if "ALL" not in drop:
+            yield f"{label} does not drop ALL capabilities"
+        extra = [a for a in add if a != "NET_BIND_SERVICE"]
+        if extra:
+            yield f"{label} adds capabilities {', '.join(extra)}"
+
+
+def _seccomp(resource_type, props, config):
+    spec = pod_spec(resource_type, props)
+    pod_type = get(spec, "securityContext", "seccompProfile", "type")
+    if pod_type is not None and pod_type not in SECCOMP_ALLOWED:
+        yield f"pod seccomp profile is {pod_type}"
+    for label, c in containers(spec):
+        own = get(c, "securityContext", "seccompProfile", "type")
+        if own is not None and own not in SECCOMP_ALLOWED:
+            yield f"{label} seccomp profile is {own}"
+        elif own is None and pod_type not in SECCOMP_ALLOWED:
+            yield f"{label} has no seccomp profile (RuntimeDefault or Localhost)"
+
+
+def _no_privileged(resource_type, props, config):
+    for label, c in containers(pod_spec(resource_type, props)):
+        if _security_context(c, "privileged") is True:
+            yield f"{label} is privileged"
+
+
+def _host_namespaces(resource_type, props, config):
+    spec = pod_spec(resource_type, props)
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        if get(spec, key) is True:
+            yield f"pod shares the node's namespace ({key})"
+
+
+def _host_path(resource_type, props, config):
+    for volume in get(pod_spec(resource_type, props), "volumes", default=[]):
+        if is_set(volume, "hostPath"):
+            yield f"volume {get(volume, 'name')} mounts a hostPath"
+
+
+def _host_ports(resource_type, props, config):
+    for label, c in containers(pod_spec(resource_type, props)):
+        for port in get(c, "ports", default=[]):
+            if get(port, "hostPort", default=0) not in (0, None):
+                yield f"{label} binds hostPort {int(get(port, 'hostPort'))}"
+
+
+def _probes(resource_type, props, config):
+    for label, c in containers(pod_spec(resource_type, props), init=False):
+        missing = [p for p in ("livenessProbe", "readinessProbe") if not is_set(c, p)]
+        if missing:
+            yield f"{label} has no {' or '.join(missing)}"
+
+
+def _namespace(resource_type, props, config):
+    if not is_set(props, "metadata", "namespace"):
+        yield "no namespace: the workload lands in the provider's default namespace"
+        return
+    try:
+        namespace = get(props, "metadata", "namespace")
+    except UnknownValueError:
+        return  # computed from a Namespace the stack creates, which cannot be "default"
+    if namespace == "default":
+        yield "workload runs in the default namespace"
+
+
+def _automount(resource_type, props, config):
+    if get(pod_spec(resource_type, props), "automountServiceAccountToken") is not False:
+        yield "the service account token is mounted (automountServiceAccountToken is not false)"
+
+
+def _secret_env(resource_type, props, config):
+    for label, c in containers(pod_spec(resource_type, props)):
+        for env in get(c, "env", default=[]):
+            name = get(env, "name") or ""
+            # Presence: an unknown literal value is still a secret written into the manifest.
+            if re.search(SECRET_ENV_NAME, name) and is_set(env, "value"):
+                yield f"{label} env {name} holds a literal value; use secretKeyRef"
+
+
+PSA_CONFIG = {
+    "exemptNamespaces": {"type": "array", "items": {"type": "string"}, "default": ["kube-system"],
+                         "description": "Namespaces that may run below the restricted profile."},
+}
+PSA_LABEL = "pod-security.kubernetes.io/enforce"
+
+
+def _psa(resource_type, props, config):
+    name = get(props, "metadata", "name")
+    if name in config_value(config, PSA_CONFIG, "exemptNamespaces"):
+        return
+    level = get(props, "metadata", "labels", PSA_LABEL)
+    if level != "restricted":
+        yield f"namespace enforces Pod Security level {level or 'none'}, not restricted"
+
+
+# --- The catalogue -------------------------------------------------------------------------------
+
+CATALOG: tuple[WorkloadControl, ...] = (
+    WorkloadControl(
+        rule="k8s-no-latest-image",
+        description="Workload images carry an explicit tag or digest, never :latest.",
+        severity=Severity.HIGH,
+        controls=(nist("4.1.1"), cis_eks("5.1.1")),
+        remediation="Reference images by digest (or at least an immutable version tag).",
+        check=_no_latest,
+        kyverno_policy="disallow-latest-tag",
+        kyverno_rules=(
+            KyvernoRule("require-image-tag", lambda p: _validate(
+                "An image tag or digest is required.", p, pattern=_containers_pattern({"image": "*:*"}))),
+            KyvernoRule("validate-image-tag", lambda p: _validate(
+                "Using the mutable tag 'latest' is not allowed.", p,
+                pattern=_containers_pattern({"image": "!*:latest"}))),
+        ),
+        url="https://kubernetes.io/docs/concepts/containers/images/#image-names",
+    ),
+    WorkloadControl(
+        rule="k8s-image-registry-allowed",
+        description="Workload images come only from the allowed registries.",
+        severity=Severity.HIGH,
+        controls=(cis_eks("5.1.4"), nist("4.1.5")),
+        remediation="Push the image to the platform's ECR and reference it there.",
+        check=_registry,
+        kyverno_policy="restrict-image-registries",
+        kyverno_rules=(
+            KyvernoRule("validate-registries", lambda p: _validate(
+                "Images must come from an allowed registry.", p,
+                pattern=_containers_pattern({"image": " | ".join(f"{r}/*" for r in p.allowed_registries)}))),
+        ),
+        config=REGISTRY_CONFIG,
+        url="https://docs.aws.amazon.com/eks/latest/best-practices/image-security.html",
+    ),
+    WorkloadControl(
+        rule="k8s-image-digest-pinned",
+        description="Images that must be signed are deployed by digest; at admission Kyverno also "
+                    "verifies their cosign signature against the KMS signing key.",
+        severity=Severity.HIGH,
+        controls=(nist("4.1.5"), nist("4.2.2")),
+        remediation="Reference the image as <repo>@sha256:<digest> (the digest CI signed).",
+        check=_digest,
+        kyverno_policy="verify-image-signatures",
+        kyverno_rules=(
+            KyvernoRule("verify-cosign-signature", lambda p: {"verifyImages": [{
+                "imageReferences": list(p.signed_image_patterns),
+                "failureAction": p.failure_action,
+                "type": "Cosign",
+                "mutateDigest": False,
+                "verifyDigest": True,
+                "required": True,
+                "attestors": [{"entries": [{"keys": {
+                    "publicKeys": p.cosign_public_key,
+                    "signatureAlgorithm": "sha256",
+                    # The key lives in KMS, not in Sigstore's public infrastructure.
+                    "rekor": {"ignoreTlog": True},
+                    "ctlog": {"ignoreSCT": True},
+                }}]}],
+            }]}),
+        ),
+        config=DIGEST_CONFIG,
+        url="https://kyverno.io/docs/policy-types/cluster-policy/verify-images/",
+    ),
+    WorkloadControl(
+        rule="k8s-resources-required",
+        description="Every container sets CPU and memory requests and limits.",
+        severity=Severity.MEDIUM,
+        controls=(nist("4.4.1"), cis_k8s("5.7.3")),
+        remediation="Set resources.requests and resources.limits (cpu and memory) on every container.",
+        check=_resources,
+        kyverno_policy="require-requests-limits",
+        kyverno_rules=(
+            KyvernoRule("validate-resources", lambda p: _validate(
+                "CPU and memory requests and limits are required.", p,
+                pattern=_containers_pattern({"resources": {
+                    "requests": {"cpu": "?*", "memory": "?*"}, "limits": {"cpu": "?*", "memory": "?*"}}}))),
+        ),
+        url="https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
+    ),
+    WorkloadControl(
+        rule="k8s-run-as-non-root",
+        description="Containers run as a non-root user.",
+        severity=Severity.HIGH,
+        controls=(cis_eks("4.2.6"), cis_k8s("5.2.7"), pss("runAsNonRoot")),
+        remediation="Set securityContext.runAsNonRoot true (pod or every container) and a non-zero runAsUser.",
+        check=_non_root,
+        kyverno_policy="require-run-as-non-root",
+        kyverno_rules=(
+            KyvernoRule("run-as-non-root", lambda p: _validate(
+                "Running as root is not allowed: set runAsNonRoot true.", p, anyPattern=[
+                    {"spec": {"securityContext": {"runAsNonRoot": True},
+                              **_containers_pattern({"=(securityContext)": {"=(runAsNonRoot)": True}})["spec"]}},
+                    _containers_pattern({"securityContext": {"runAsNonRoot": True}}),
+                ])),
+            KyvernoRule("run-as-non-zero-uid", lambda p: _validate(
+                "Running as UID 0 is not allowed.", p, pattern={"spec": {
+                    "=(securityContext)": {"=(runAsUser)": ">0"},
+                    **_containers_pattern({"=(securityContext)": {"=(runAsUser)": ">0"}})["spec"]}})),
+        ),
+    ),
+    WorkloadControl(
+        rule="k8s-no-privilege-escalation",
+        description="Containers set allowPrivilegeEscalation false.",
+        severity=Severity.HIGH,
+        controls=(cis_eks("4.2.5"), cis_k8s("5.2.6"), pss("allowPrivilegeEscalation")),
+        remediation="Set securityContext.allowPrivilegeEscalation false on every container.",
+        check=_each_container_flag("allowPrivilegeEscalation", False, "does not set allowPrivilegeEscalation false"),
+        kyverno_policy="disallow-privilege-escalation",
+        kyverno_rules=(
+            KyvernoRule("privilege-escalation", lambda p: _validate(
+                "allowPrivilegeEscalation must be false.", p,
+                pattern=_containers_pattern({"securityContext": {"allowPrivilegeEscalation": False}}))),
+        ),
+    ),
+    WorkloadControl(
+        rule="k8s-read-only-root-fs",
+        description="Containers mount their root filesystem read-only.",
+        severity=Severity.MEDIUM,
+        controls=(nist("4.4.4"), cis_k8s("5.7.3")),
+        remediation="Set securityContext.readOnlyRootFilesystem true; mount emptyDir volumes where the app writes.",
+        check=_each_container_flag("readOnlyRootFilesystem", True, "does not mount its root filesystem read-only"),
+        kyverno_policy="require-ro-rootfs",
+        kyverno_rules=(
+            KyvernoRule("validate-readOnlyRootFilesystem", lambda p: _validate(
+                "The root filesystem must be read-only.", p,
+                pattern=_containers_pattern({"securityContext": {"readOnlyRootFilesystem": True}}))),
+        ),
+    ),
+    WorkloadControl(
+        rule="k8s-drop-all-capabilities",
+        description="Containers drop ALL capabilities and add back at most NET_BIND_SERVICE.",
+        severity=Severity.MEDIUM,
+        controls=(cis_eks("4.2.9"), cis_k8s("5.2.9"), pss("capabilities")),
+        remediation="Set securityContext.capabilities.drop ['ALL'] and add nothing but NET_BIND_SERVICE.",
+        check=_drop_all,
+        kyverno_policy="require-drop-all-capabilities",
+        kyverno_rules=(
+            KyvernoRule("require-drop-all", lambda p: _foreach_deny(
+                "Containers must drop ALL capabilities.", p,
+                [{"key": "ALL", "operator": "AnyNotIn",
+                  "value": "{{ element.securityContext.capabilities.drop[].to_upper(@) || `[]` }}"}])),
+            KyvernoRule("adding-capabilities-strict", lambda p: _foreach_deny(
+                "Only NET_BIND_SERVICE may be added back.", p,
+                [{"key": "{{ element.securityContext.capabilities.add[].to_upper(@) || `[]` }}",
+                  "operator": "AnyNotIn", "value": ["NET_BIND_SERVICE"]}])),
+        ),
+    ),
+    WorkloadControl(
+        rule="k8s-seccomp-profile",
+        description="Pods and containers use the RuntimeDefault or a Localhost seccomp profile.",
+        severity=Severity.MEDIUM,
+        controls=(cis_k8s("5.7.2"), pss("seccompProfile")),
+        remediation="Set securityContext.seccompProfile.type RuntimeDefault on the pod.",
+        check=_seccomp,
+        kyverno_policy="restrict-seccomp-strict",
+        kyverno_rules=(
+            KyvernoRule("check-seccomp-strict", lambda p: _validate(
+                "The seccomp profile must be RuntimeDefault or Localhost.", p, anyPattern=[
+                    {"spec": {"securityContext": {"seccompProfile": {"type": "RuntimeDefault | Localhost"}},
+                              **_containers_pattern({"=(securityContext)": {"=(seccompProfile)": {
+                                  "=(type)": "RuntimeDefault | Localhost"}}})["spec"]}},
+                    _containers_pattern({"securityContext": {"seccompProfile": {"type": "RuntimeDefault | Localhost"}}}),
+                ])),
+        ),
+    ),
+    WorkloadControl(
+        rule="k8s-no-privileged",
+        description="No container runs privileged.",
+        severity=Severity.CRITICAL,
+        controls=(cis_eks("4.2.1"), cis_k8s("5.2.2"), pss("privileged")),
+        remediation="Remove securityContext.privileged (or set it false).",
+        check=_no_privileged,
+        kyverno_policy="disallow-privileged-containers",
+        kyverno_rules=(
+            KyvernoRule("privileged-containers", lambda p: _validate(
+                "Privileged containers are not allowed.", p,
+                pattern=_containers_pattern({"=(securityContext)": {"=(privileged)": False}}))),
+        ),
+    ),
+    WorkloadControl(
+        rule="k8s-no-host-namespaces",
+        description="Pods do not share the node's network, PID or IPC namespaces.",
+        severity=Severity.CRITICAL,
+        controls=(cis_eks("4.2.2"), cis_eks("4.2.3"), cis_eks("4.2.4"), cis_k8s("5.2.3")),
+        remediation="Remove hostNetwork, hostPID and hostIPC (or set them false).",
+        check=_host_namespaces,
+        kyverno_policy="disallow-host-namespaces",
+        kyverno_rules=(
+            KyvernoRule("host-namespaces", lambda p: _validate(
+                "Sharing the host namespaces is not allowed.", p,
+                pattern={"spec": {"=(hostNetwork)": False, "=(hostPID)": False, "=(hostIPC)": False}})),
+        ),
+    ),
+    WorkloadControl(
+        rule="k8s-no-host-path",
+        description="Pods mount no hostPath volumes.",
+        severity=Severity.HIGH,
+        controls=(cis_k8s("5.2.12"), pss("hostPath")),
+        remediation="Use persistent volumes, emptyDir or projected volumes instead of hostPath.",
+        check=_host_path,
+        kyverno_policy="disallow-host-path",
+        kyverno_rules=(
+            KyvernoRule("host-path", lambda p: _validate(
+                "hostPath volumes are forbidden.", p, pattern={"spec": {"=(volumes)": [{"X(hostPath)": "null"}]}})),
+        ),
+    ),
+    WorkloadControl(
+        rule="k8s-no-host-ports",
+        description="Containers bind no host ports.",
+        severity=Severity.MEDIUM,
+        controls=(cis_k8s("5.2.13"), pss("hostPorts")),
+        remediation="Remove hostPort; expose the container through a Service.",
+        check=_host_ports,
+        kyverno_policy="disallow-host-ports",
+        kyverno_rules=(
+            KyvernoRule("host-ports-none", lambda p: _validate(
+                "Host ports are not allowed.", p,
+                pattern=_containers_pattern({"=(ports)": [{"=(hostPort)": 0}]}))),
+        ),
+    ),
+    WorkloadControl(
+        rule="k8s-probes-required",
+        description="Long-running workloads define liveness and readiness probes.",
+        severity=Severity.LOW,
+        controls=(nist("4.4.3"),),
+        remediation="Add livenessProbe and readinessProbe to every app container.",
+        check=_probes,
+        kyverno_policy="require-pod-probes",
+        kyverno_rules=(
+            KyvernoRule("validate-probes", lambda p: _validate(
+                "Liveness and readiness probes are required.", p,
+                pattern={"spec": {"template": {"spec": {"containers": [{
+                    "livenessProbe": {"periodSeconds": ">0"}, "readinessProbe": {"periodSeconds": ">0"}}]}}}})),
+        ),
+        crossguard_kinds=SERVING_KINDS,
+        kyverno_kinds=SERVING_KINDS,
+        url="https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/",
+    ),
+    WorkloadControl(
+        rule="k8s-no-default-namespace",
+        description="Workloads run in their own namespace, never in default.",
+        severity=Severity.LOW,
+        controls=(cis_k8s("5.7.4"), cis_eks("4.5.1")),
+        remediation="Set metadata.namespace to the application's namespace.",
+        check=_namespace,
+        kyverno_policy="disallow-default-namespace",
+        kyverno_rules=(
+            KyvernoRule("validate-namespace", lambda p: _validate(
+                "Using the default namespace is not allowed.", p, pattern={"metadata": {"namespace": "!default"}})),
+        ),
+        kyverno_kinds=ALL_WORKLOAD_KINDS,
+        url="https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/",
+    ),
+    WorkloadControl(
+        rule="k8s-no-sa-token-automount",
+        description="Pods do not automount a service account token.",
+        severity=Severity.MEDIUM,
+        controls=(cis_eks("4.1.6"), cis_k8s("5.1.6")),
+        remediation="Set automountServiceAccountToken false; mount a projected token only where the API is used.",
+        check=_automount,
+        kyverno_policy="restrict-automount-sa-token",
+        kyverno_rules=(
+            KyvernoRule("validate-automountServiceAccountToken", lambda p: _validate(
+                "Auto-mounting service account tokens is not allowed.", p,
+                pattern={"spec": {"automountServiceAccountToken": False}})),
+        ),
+        url="https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/",
+    ),
+    WorkloadControl(
+        rule="k8s-no-plaintext-secret-env",
+        description="No container carries a secret as a literal environment value.",
+        severity=Severity.HIGH,
+        controls=(cis_eks("4.4.1"), cis_k8s("5.4.1"), nist("4.1.2")),
+        remediation="Read the value from a Secret (valueFrom.secretKeyRef) synced by External Secrets.",
+        check=_secret_env,
+        kyverno_policy="disallow-secrets-in-env",
+        kyverno_rules=(
+            KyvernoRule("secret-env-from-secret-ref", lambda p: _foreach_deny(
+                "Secret-like environment variables must come from a secretKeyRef.", p,
+                [{"key": f"{{{{ regex_match('{SECRET_ENV_NAME}', '{{{{element.name}}}}') }}}}",
+                  "operator": "Equals", "value": True},
+                 {"key": "{{ element.value || '' }}", "operator": "NotEquals", "value": ""}],
+                items="request.object.spec.[ephemeralContainers, initContainers, containers][].env[]",
+                combine="all")),
+        ),
+        url="https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-environment-variables",
+    ),
+    WorkloadControl(
+        rule="k8s-namespace-psa-restricted",
+        description="Namespaces enforce the restricted Pod Security Standard.",
+        severity=Severity.HIGH,
+        controls=(pss("enforce"), cis_eks("4.2.1")),
+        remediation="Label the namespace pod-security.kubernetes.io/enforce=restricted.",
+        check=_psa,
+        kyverno_policy="require-psa-restricted-label",
+        kyverno_rules=(
+            KyvernoRule("check-psa-enforce-label", lambda p: _validate(
+                "Namespaces must enforce the restricted Pod Security Standard.", p,
+                pattern={"metadata": {"labels": {PSA_LABEL: "restricted"}}})),
+        ),
+        crossguard_kinds=("Namespace",),
+        kyverno_kinds=("Namespace",),
+        config=PSA_CONFIG,
+        url="https://kubernetes.io/docs/concepts/security/pod-security-admission/",
+    ),
+)
+
+
+def control(rule: str) -> WorkloadControl:
+    return next(c for c in CATALOG if c.rule == rule)

@@ -1,0 +1,56 @@
+"""Small hand-written plans for rule tests: resources as the engine records them."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from preflight.analyzer import Evaluation, evaluate, load_pack_config
+from preflight.model import Plan, RecordedResource
+from policies import pack
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime's unknown sentinel
+PROD = "policies/config/prod.json"
+DEV = "policies/config/dev.json"
+
+
+def urn(type_token: str, name: str) -> str:
+    return f"urn:pulumi:test::platform::{type_token}::{name}"
+
+
+def resource(type_token: str, name: str, inputs: dict[str, Any] | None = None, *, parent: RecordedResource | None = None,
+             deps: dict[str, list[RecordedResource]] | None = None, depends_on: list[RecordedResource] = ()) -> RecordedResource:
+    """One recorded resource; `deps` are property dependencies (prop -> resources it was computed from)."""
+    deps = deps or {}
+    all_deps = {d.urn for ds in deps.values() for d in ds} | {d.urn for d in depends_on}
+    return RecordedResource(
+        urn=urn(type_token, name),
+        type=type_token,
+        name=name,
+        custom=not type_token.startswith("eks:index:"),
+        inputs=inputs or {},
+        parent=parent.urn if parent else None,
+        dependencies=tuple(sorted(all_deps)),
+        property_dependencies={k: tuple(d.urn for d in ds) for k, ds in deps.items()},
+    )
+
+
+def plan(*resources: RecordedResource) -> Plan:
+    return Plan(project="platform", stack="test", resources=tuple(resources), outputs={})
+
+
+def run(*resources: RecordedResource, config: str | dict = PROD) -> Evaluation:
+    """Evaluates the whole pack over the resources through the SDK analyzer path."""
+    cfg = load_pack_config(config) if isinstance(config, str) else config
+    return evaluate(plan(*resources), cfg)
+
+
+def messages(evaluation: Evaluation, policy: str) -> list[str]:
+    return [v.message for v in evaluation.of(policy)]
+
+
+def policy_json(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def rule_names() -> list[str]:
+    return [r.name for r in pack.RULES]
