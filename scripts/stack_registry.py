@@ -3,7 +3,9 @@
 Read from `Pulumi.<stack>.yaml`, with the project defaults of the `Pulumi.yaml` beside it, so the
 pipelines push to exactly the repositories the stack creates and accepts images from.
 
-Usage: python -m scripts.stack_registry Pulumi.dev.yaml frontend   (prints the repository URI)
+Usage: python -m scripts.stack_registry Pulumi.dev.yaml [SERVICE]
+prints `name=value` lines (region, registry and, for a service, repository) that a pipeline step
+appends to $GITHUB_OUTPUT or evaluates in its shell.
 """
 from __future__ import annotations
 
@@ -97,15 +99,19 @@ def load_stack_registry(stack_file: Path) -> StackRegistry:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Print the ECR repository URI of a stack's service.")
+    parser = argparse.ArgumentParser(description="Print a stack's ECR registry (and a service's repository).")
     parser.add_argument("stack_file", type=Path, help="Pulumi.<stack>.yaml")
-    parser.add_argument("service", help="service name, e.g. frontend")
+    parser.add_argument("service", nargs="?", help="service name, e.g. frontend")
     args = parser.parse_args(argv)
     try:
-        print(load_stack_registry(args.stack_file).repository(args.service))
+        registry = load_stack_registry(args.stack_file)
     except StackFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    print(f"region={registry.region}")
+    print(f"registry={registry.host}")
+    if args.service:
+        print(f"repository={registry.repository(args.service)}")
     return 0
 
 

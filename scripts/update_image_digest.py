@@ -1,7 +1,8 @@
 """Point services of a stack at new image digests: the GitOps step of the images pipeline.
 
-Edits only `devsecops-platform:services.<service>.image` in `Pulumi.<stack>.yaml`, in place on its
-own line, so comments, key order and formatting stay as they are. An image is accepted only as
+Edits only the image settings in `Pulumi.<stack>.yaml`: `devsecops-platform:services.<name>.image`,
+and `devsecops-platform:backupImage` for the db-backup image. Each is edited in place on its own
+line, so comments, key order and formatting stay as they are. An image is accepted only as
 `<stack registry>/<namePrefix>-<stack>/<service>@sha256:<64 hex>`: the stack's own ECR repository,
 pinned by digest. All updates are checked, and the edited text is re-parsed and compared with the
 intended change, before the file is replaced; on any error the file is left as it was. Running it
@@ -25,6 +26,8 @@ import yaml
 from scripts.stack_registry import PROJECT, StackFileError, StackRegistry, load_stack_registry, read_yaml_mapping
 
 SERVICES_KEY = f"{PROJECT}:services"
+# Images that are not app services have a setting of their own.
+STANDALONE_IMAGE_SETTINGS = {"db-backup": (f"{PROJECT}:backupImage",)}
 IMAGE_REF = re.compile(r"^(?P<repository>[^@\s]+)@sha256:(?P<digest>[^@\s]*)$")
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 # A block-mapping key line: `  key: rest`. A key may hold colons (`aws:region`), so it ends at the
@@ -108,46 +111,58 @@ def replace_value(line: str, new_value: str) -> str:
     return f"{head}{value['lead']}{value['quote']}{new_value}{value['quote']}{value['tail']}{ending}"
 
 
+def setting_path(service: str) -> tuple[str, ...]:
+    """Where a service's image is set, as keys under `config`."""
+    return STANDALONE_IMAGE_SETTINGS.get(service, (SERVICES_KEY, service, "image"))
+
+
+def current_image(config: dict, service: str) -> object:
+    """The image set now for the service; KeyError when the stack has no such setting."""
+    value: object = config
+    for key in setting_path(service):
+        if not isinstance(value, dict):
+            raise KeyError(key)
+        value = value[key]
+    return value
+
+
 def updated_text(text: str, document: dict, updates: list[ImageUpdate]) -> str:
     lines = text.splitlines(keepends=True)
     for update in updates:
-        index = find_line(lines, ("config", SERVICES_KEY, update.service, "image"))
+        index = find_line(lines, ("config", *setting_path(update.service)))
         lines[index] = replace_value(lines[index], update.image)
     new_text = "".join(lines)
 
     # The line edit must change exactly the image values and nothing else.
     expected = copy.deepcopy(document)
     for update in updates:
-        expected["config"][SERVICES_KEY][update.service]["image"] = update.image
+        *parents, last = setting_path(update.service)
+        target = expected["config"]
+        for key in parents:
+            target = target[key]
+        target[last] = update.image
     if yaml.safe_load(new_text) != expected:
         raise DigestUpdateError("the edit would change more than the image settings; edit the file by hand")
     return new_text
-
-
-def services_of(document: dict, stack_file: Path) -> dict:
-    services = (document.get("config") or {}).get(SERVICES_KEY)
-    if not isinstance(services, dict):
-        raise DigestUpdateError(f"{stack_file}: no {SERVICES_KEY} mapping")
-    return services
 
 
 def apply_updates(stack_file: Path, updates: list[ImageUpdate]) -> list[str]:
     """Check and apply the updates; returns one line of report per service."""
     registry = load_stack_registry(stack_file)
     document = read_yaml_mapping(stack_file)
-    services = services_of(document, stack_file)
     if len({update.service for update in updates}) != len(updates):
         raise DigestUpdateError("a service is named more than once")
     report = []
     for update in updates:
-        if update.service not in services:
+        try:
+            current = current_image(document["config"], update.service)
+        except KeyError:
+            known = sorted((document["config"].get(SERVICES_KEY) or {}).keys() | STANDALONE_IMAGE_SETTINGS.keys())
             raise DigestUpdateError(
-                f"{update.service}: not a service of stack {registry.stack} (known: {', '.join(sorted(services))})"
-            )
-        if not isinstance(services[update.service], dict) or "image" not in services[update.service]:
-            raise DigestUpdateError(f"{update.service}: has no image setting in {stack_file}")
+                f"{update.service}: not a service of stack {registry.stack} with an image setting "
+                f"(known: {', '.join(known)})"
+            ) from None
         check_image(registry, update)
-        current = services[update.service]["image"]
         report.append(f"{update.service}: unchanged" if current == update.image else f"{update.service}: {current} -> {update.image}")
 
     text = stack_file.read_bytes().decode("utf-8")  # keeps CRLF line ends as they are

@@ -13,11 +13,22 @@ config:
 """
 
 
-def test_prints_the_repository_uri(tmp_path: Path, capsys):
+def test_prints_region_registry_and_repository(tmp_path: Path, capsys):
     stack_file = tmp_path / "Pulumi.prod.yaml"
     stack_file.write_text(STACK)
     assert main([str(stack_file), "backend"]) == 0
-    assert capsys.readouterr().out == "123456789012.dkr.ecr.eu-central-1.amazonaws.com/shop-prod/backend\n"
+    assert capsys.readouterr().out.splitlines() == [
+        "region=eu-central-1",
+        "registry=123456789012.dkr.ecr.eu-central-1.amazonaws.com",
+        "repository=123456789012.dkr.ecr.eu-central-1.amazonaws.com/shop-prod/backend",
+    ]
+
+
+def test_without_a_service_prints_the_registry_only(tmp_path: Path, capsys):
+    stack_file = tmp_path / "Pulumi.prod.yaml"
+    stack_file.write_text(STACK)
+    assert main([str(stack_file)]) == 0
+    assert "repository=" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("broken, message", [

@@ -35,6 +35,7 @@ config:
     postgres:
       image: public.ecr.aws/docker/library/postgres:16.4@sha256:{OLD}
       port: 5432
+  devsecops-platform:backupImage: {REGISTRY}/devsecops-dev/db-backup@sha256:{OLD}
 """
 
 
@@ -75,6 +76,14 @@ def test_keeps_quotes_and_updates_several_services_at_once(stack_file: Path):
         f"      image: {REGISTRY}/devsecops-dev/frontend@sha256:{NEW}   # bumped by CI",
         f'      image: "{REGISTRY}/devsecops-dev/backend@sha256:{NEW}"',
     ]
+
+
+def test_the_backup_image_has_its_own_setting(stack_file: Path):
+    assert main([str(stack_file), f"db-backup={image('db-backup')}"]) == 0
+    assert changed_lines(STACK_TEXT, stack_file.read_text()) == [(
+        f"  devsecops-platform:backupImage: {REGISTRY}/devsecops-dev/db-backup@sha256:{OLD}",
+        f"  devsecops-platform:backupImage: {REGISTRY}/devsecops-dev/db-backup@sha256:{NEW}",
+    )]
 
 
 def test_is_idempotent(stack_file: Path, capsys):
