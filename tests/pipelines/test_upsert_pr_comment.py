@@ -47,8 +47,9 @@ def test_posts_a_new_comment_with_the_marker(fake_gh, tmp_path: Path):
 def test_edits_the_earlier_comment(fake_gh, tmp_path: Path):
     report = tmp_path / "report.md"
     report.write_text("second run\n")
-    calls = run({**fake_gh, "FAKE_EXISTING_ID": "777"}, report)
-    assert calls[-1].startswith("api --method PATCH repos/example-org/devsecops-platform/issues/comments/777")
+    calls = [line for line in run({**fake_gh, "FAKE_EXISTING_ID": "777"}, report) if line.startswith("api ")]
+    assert calls[1].startswith("api --method PATCH repos/example-org/devsecops-platform/issues/comments/777")
+    assert len(calls) == 2  # listed, then edited: no new comment
 
 
 def test_cuts_a_report_too_long_for_a_comment(fake_gh, tmp_path: Path):
