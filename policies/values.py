@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from pulumi_policy.proxy import UnknownValueError
 
-__all__ = ["UnknownValueError", "get", "is_set", "as_list", "json_document", "truthy", "is_true", "is_false", "strings"]
+__all__ = ["UnknownValueError", "get", "is_set", "as_list", "json_document", "truthy", "is_true", "is_false", "strings", "known"]
 
 
 def get(props: Any, *path: Any, default: Any = None) -> Any:
@@ -41,6 +41,17 @@ def is_set(props: Any, *path: Any) -> bool:
     except UnknownValueError:
         return True
     return value not in (None, "", [], {}) and not (_is_sequence(value) and len(value) == 0)
+
+
+def known(props: Any, *path: Any) -> tuple[bool, Any]:
+    """(True, value) when the value is known, (False, None) when it is unknown at preview.
+
+    For rules that decide explicitly what an unknown means at that place.
+    """
+    try:
+        return True, get(props, *path)
+    except UnknownValueError:
+        return False, None
 
 
 def as_list(value: Any) -> list[Any]:

@@ -32,8 +32,9 @@ def _secrets_encryption(args, config):
             return
         if "secrets" not in cluster.encrypted_resources():
             yield "encryption config does not list 'secrets' in resources"
-        key = cluster.encryption_key()
-        if isinstance(key, str) and ":alias/aws/" in key:
+        # An unknown ARN is an output of a key this stack creates, so customer-managed.
+        is_known, key = cluster.encryption_key()
+        if is_known and isinstance(key, str) and ":alias/aws/" in key:
             yield f"secrets are encrypted with an AWS managed key ({key}); use a customer-managed key"
     return each_resource(clusters(args.resources), check)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from policies.stack import ancestor_of_type, children_of, of_type
-from policies.values import get, is_set
+from policies.values import get, is_set, known
 
 COMPONENT = "eks:index:Cluster"
 CHILD = "aws:eks/cluster:Cluster"
@@ -44,10 +44,10 @@ class ClusterView:
             return is_set(self.props, "encryptionConfigKeyArn")
         return is_set(self.props, "encryptionConfig", "provider", "keyArn")
 
-    def encryption_key(self) -> Any:
+    def encryption_key(self) -> tuple[bool, Any]:
         if self.is_component:
-            return get(self.props, "encryptionConfigKeyArn")
-        return get(self.props, "encryptionConfig", "provider", "keyArn")
+            return known(self.props, "encryptionConfigKeyArn")
+        return known(self.props, "encryptionConfig", "provider", "keyArn")
 
     def encrypted_resources(self) -> list[str]:
         if self.is_component:

@@ -54,3 +54,34 @@ def policy_json(*statements: dict) -> str:
 
 def rule_names() -> list[str]:
     return [r.name for r in pack.RULES]
+
+
+def changed(inputs: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of `inputs` with the dotted `path` set to `value` (DELETE removes it)."""
+    copy = json.loads(json.dumps(inputs))
+    node = copy
+    keys = [int(k) if k.isdigit() else k for k in path.split(".")]
+    for key in keys[:-1]:
+        node = node[key]
+    if value is DELETE:
+        del node[keys[-1]]
+    else:
+        node[keys[-1]] = value
+    return copy
+
+
+DELETE = object()
+
+
+def assert_outcome(evaluation: Evaluation, policy: str, expect: str) -> None:
+    """expect: "pass" (no violation), "fail" (a proven violation), "unknown" (cannot verify)."""
+    found = messages(evaluation, policy)
+    cannot = [m for m in found if "cannot verify at preview" in m]
+    if expect == "pass":
+        assert found == [], found
+    elif expect == "fail":
+        assert found and not cannot, found
+    elif expect == "unknown":
+        assert cannot, found
+    else:
+        raise ValueError(expect)
