@@ -1,9 +1,12 @@
-"""preflight: run the Pulumi program offline and report on it.
+"""preflight: run the Pulumi program and the policy pack offline, scan manifests, and report.
 
-  python -m preflight preview --stack dev        plan as a resource tree, with counts by type
-  python -m preflight preview --stack-file PATH  the same for any stack file
+  python -m preflight preview --stack dev          the plan as a resource tree, with counts by type
+  python -m preflight check --stack dev            program + policy pack offline, report violations
+  python -m preflight scan PATH...                 the pack's Kubernetes rules over plain YAML manifests
+  python -m preflight report EVENT_LOG             reports from a real preview's engine event log
 
-Exit status: 0 ok, 2 usage or configuration errors.
+Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 usage or configuration errors.
+Reports go to stdout (or --output); progress and errors go to stderr.
 """
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from pathlib import Path
 
 from preflight.stack_files import StackFileError
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+FORMATS = ("text", "json", "markdown", "html", "sarif")
 
 
 def _stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,39 +26,100 @@ def _stack_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--stack-file", type=Path, help="path to any stack settings file")
 
 
-def _load_plan(args: argparse.Namespace):
-    # Imported here so `--help` stays fast and needs no Pulumi runtime.
-    from preflight.engine import run_program
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    parser.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
+    parser.add_argument("--policy-pack-config", type=Path, help="pack config JSON (default: policies/config/<environment>.json)")
 
-    return run_program(stack=args.stack, stack_file=args.stack_file)
+
+def _progress(done: int, total: int) -> None:
+    # Only long scans are worth narrating; stderr keeps stdout for the report.
+    if total >= 50 and (done == total or done % 100 == 0):
+        print(f"scanned {done}/{total} files", file=sys.stderr)
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    from preflight.commands import stack_path
+    from preflight.engine import run_program
     from preflight.plan_tree import render_counts, render_tree
 
-    plan = _load_plan(args)
+    plan = run_program(stack_file=stack_path(args.stack, args.stack_file))
     print(render_tree(plan))
     print()
     print(render_counts(plan))
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace):
+    from preflight.commands import check
+
+    return check(args.stack, args.stack_file, args.policy_pack_config, args.manifests_out)
+
+
+def cmd_scan(args: argparse.Namespace):
+    from preflight.commands import scan
+
+    return scan(args.paths, args.policy_pack_config, progress=_progress)
+
+
+def cmd_report(args: argparse.Namespace):
+    from preflight.commands import report_from_event_log
+
+    return report_from_event_log(args.event_log, args.policy_pack_config, args.stack_file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2])
     commands = parser.add_subparsers(dest="command", required=True)
+
     preview = commands.add_parser("preview", help="run the program offline and print the plan")
     _stack_arguments(preview)
-    preview.set_defaults(run=cmd_preview)
+    preview.set_defaults(run=cmd_preview, reports=False)
+
+    check = commands.add_parser("check", help="run the program and the policy pack offline")
+    _stack_arguments(check)
+    _report_arguments(check)
+    check.add_argument("--manifests-out", type=Path, help="also write every Kubernetes resource as YAML into this directory")
+    check.set_defaults(run=cmd_check, reports=True)
+
+    scan = commands.add_parser("scan", help="run the pack's Kubernetes rules over YAML manifests")
+    scan.add_argument("paths", nargs="+", type=Path, help="YAML files or directories")
+    _report_arguments(scan)
+    scan.set_defaults(run=cmd_scan, reports=True)
+
+    report = commands.add_parser("report", help="reports from `pulumi preview --event-log FILE`")
+    report.add_argument("event_log", type=Path)
+    report.add_argument("--stack-file", type=Path, help="stack file (default: Pulumi.<stack>.yaml of the log's stack)")
+    _report_arguments(report)
+    report.set_defaults(run=cmd_report, reports=True)
     return parser
+
+
+def _emit(report, args: argparse.Namespace) -> int:
+    from preflight.formats import renderer
+
+    colour = args.format == "text" and args.output is None and sys.stdout.isatty()
+    text = renderer(args.format)(report, colour=colour)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_VIOLATIONS if report.failed else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     from components.config import ConfigError
+    from preflight.analyzer import ConfigError as PackConfigError
+    from preflight.commands import UsageError
+    from preflight.event_log import EventLogError
 
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
-    except (ConfigError, StackFileError) as err:
+        result = args.run(args)
+        return _emit(result, args) if args.reports else result
+    except (ConfigError, PackConfigError, StackFileError, UsageError, EventLogError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
 

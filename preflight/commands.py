@@ -1,0 +1,99 @@
+"""What each preflight sub-command does, as functions returning a Report (the CLI only parses and prints)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from preflight.analyzer import Evaluation, evaluate, load_pack_config
+from preflight.model import Plan
+from preflight.report import Report, from_evaluation
+from preflight.stack_files import PROJECT_ROOT, load_stack_settings, stack_file_for
+
+PACK_CONFIG_DIR = PROJECT_ROOT / "policies" / "config"
+
+
+class UsageError(Exception):
+    """A problem with what the command was asked to do (exit status 2)."""
+
+
+def stack_path(stack: str | None, stack_file: Path | None) -> Path:
+    path = Path(stack_file) if stack_file else stack_file_for(stack)
+    if not path.is_file():
+        raise UsageError(f"stack file {path} not found")
+    return path
+
+
+def pack_config_for(stack_file: Path, explicit: Path | None) -> dict[str, Any]:
+    """The explicit --policy-pack-config, else policies/config/<environment>.json of the stack."""
+    if explicit is None:
+        settings = load_stack_settings(stack_file)
+        environment = settings.config.get(f"{settings.project}:environment", "prod")
+        explicit = PACK_CONFIG_DIR / f"{environment}.json"
+    if not Path(explicit).is_file():
+        raise UsageError(f"policy pack config {explicit} not found (give one with --policy-pack-config)")
+    return load_pack_config(explicit)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def check(stack: str | None, stack_file: Path | None, pack_config: Path | None, manifests_out: Path | None) -> Report:
+    from preflight.engine import run_program
+    from preflight.locations import program_locations
+    from preflight.manifests import export_manifests
+
+    path = stack_path(stack, stack_file)
+    config = pack_config_for(path, pack_config)
+    plan = run_program(stack_file=path)
+    if manifests_out is not None:
+        export_manifests(plan, manifests_out)
+    evaluation = evaluate(plan, config)
+    return from_evaluation("check", plan.stack, plan.resources, evaluation, program_locations(plan, _relative(path)))
+
+
+def kubernetes_policies() -> list:
+    """The pack's rules that judge Kubernetes objects alone (what a manifest scan can run)."""
+    from policies import pack
+
+    return [r.to_policy() for r in pack.RULES if any(t.startswith("kubernetes:") for t in r.resource_types) or (r.is_stack_rule and "kubernetes" in r.tags)]
+
+
+def scan(paths: list[Path], pack_config: Path | None, progress: Callable[[int, int], None] | None = None) -> Report:
+    from preflight.manifests import load_manifests
+
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise UsageError("not found: " + ", ".join(map(str, missing)))
+    config = load_pack_config(pack_config) if pack_config else load_pack_config(PACK_CONFIG_DIR / "prod.json")
+    loaded = load_manifests(paths, root=Path.cwd(), progress=progress)
+    plan = Plan(project="manifests", stack="manifests", resources=loaded.resources, outputs={})
+    evaluation = evaluate(plan, config, policies=kubernetes_policies())
+    return from_evaluation("scan", None, loaded.resources, evaluation, loaded.locations, loaded.errors)
+
+
+def report_from_event_log(event_log: Path, pack_config: Path | None, stack_file: Path | None) -> Report:
+    from dataclasses import replace
+
+    from policies import pack
+    from preflight.event_log import read_event_log
+
+    if not event_log.is_file():
+        raise UsageError(f"event log {event_log} not found")
+    events = read_event_log(event_log)
+    if pack_config is None and events.stack:
+        candidate = stack_file or stack_file_for(events.stack)
+        config = pack_config_for(candidate, None) if Path(candidate).is_file() else {}
+    else:
+        config = load_pack_config(pack_config) if pack_config else {}
+    # Metadata (severity, control, remediation) comes from the pack itself, by policy name.
+    metadata = evaluate(Plan("preview", events.stack or "", (), {}), config).policies
+    severity = {p.name: p.severity for p in metadata}
+    violations = tuple(replace(v, severity=severity.get(v.policy, v.severity)) for v in events.policy_events)
+    failing = {v.policy for v in violations}
+    passed = tuple(p.name for p in metadata if p.enforcement != "disabled" and p.name not in failing)
+    evaluation = Evaluation(pack.PACK_NAME, pack.PACK_VERSION, metadata, violations, (), passed)
+    return from_evaluation("report", events.stack, events.resources, evaluation)

@@ -1,0 +1,173 @@
+"""One report model for every preflight sub-command, and the JSON form the README documents.
+
+`check` (program + pack), `scan` (plain manifests + the pack's Kubernetes rules) and `report` (a
+real preview's engine event log) all end in a `Report`; each output format renders a `Report`.
+The JSON form is stable: see preflight/report.schema.json and the README.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from preflight.analyzer import Evaluation, PolicyMetadata, Violation
+from preflight.model import RecordedResource
+
+SCHEMA_VERSION = "1.0"
+SEVERITIES = ("critical", "high", "medium", "low", "unspecified")
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+REDACTED = "[secret]"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points in the repository: a stack file, a component source or a manifest line."""
+
+    path: str
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class ResourceEntry:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any]
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str  # check | scan | report
+    stack: str | None
+    policy_pack: str
+    policy_pack_version: str
+    resources: tuple[ResourceEntry, ...]
+    policies: tuple[PolicyMetadata, ...]
+    violations: tuple[Violation, ...]
+    passed: tuple[str, ...]
+    errors: tuple[str, ...] = ()
+    locations: dict[str, Location] = field(default_factory=dict)  # urn -> where to point
+
+    @property
+    def mandatory(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.mandatory)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.mandatory)
+
+    def policy(self, name: str) -> PolicyMetadata | None:
+        return next((p for p in self.policies if p.name == name), None)
+
+    def location_of(self, violation: Violation) -> Location | None:
+        return self.locations.get(violation.urn)
+
+    def summary(self) -> dict[str, Any]:
+        by_control: Counter[str] = Counter()
+        for violation in self.violations:
+            meta = self.policy(violation.policy)
+            by_control[f"{meta.framework} {meta.control}".strip() if meta else "unknown"] += 1
+        return {
+            "resources": len(self.resources),
+            "policies": len(self.policies),
+            "passed": len(self.passed),
+            "violations": len(self.violations),
+            "mandatory": len(self.mandatory),
+            "errors": len(self.errors),
+            "bySeverity": {s: sum(1 for v in self.violations if v.severity == s) for s in SEVERITIES},
+            "byEnforcement": dict(sorted(Counter(v.enforcement for v in self.violations).items())),
+            "byControl": dict(sorted(by_control.items())),
+            "verdict": "fail" if self.failed else "pass",
+        }
+
+
+def redact(value: Any) -> Any:
+    """Inputs as recorded, with every secret replaced, so reports never carry secret values."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return REDACTED
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def resource_entries(resources: tuple[RecordedResource, ...], locations: dict[str, Location] | None = None) -> tuple[ResourceEntry, ...]:
+    locations = locations or {}
+    return tuple(
+        ResourceEntry(r.urn, r.type, r.name, r.parent, redact(r.inputs), locations.get(r.urn)) for r in resources
+    )
+
+
+def from_evaluation(
+    kind: str,
+    stack: str | None,
+    resources: tuple[RecordedResource, ...],
+    evaluation: Evaluation,
+    locations: dict[str, Location] | None = None,
+    errors: tuple[str, ...] = (),
+) -> Report:
+    locations = locations or {}
+    return Report(
+        kind=kind,
+        stack=stack,
+        policy_pack=evaluation.pack,
+        policy_pack_version=evaluation.version,
+        resources=resource_entries(resources, locations),
+        policies=evaluation.policies,
+        violations=evaluation.violations,
+        passed=evaluation.passed,
+        errors=errors,
+        locations=locations,
+    )
+
+
+def _policy_json(p: PolicyMetadata) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "description": p.description,
+        "severity": p.severity,
+        "enforcementLevel": p.enforcement,
+        "kind": p.kind,
+        "framework": p.framework,
+        "frameworkVersion": p.framework_version,
+        "control": p.control,
+        "alsoMapsTo": p.also,
+        "tags": list(p.tags),
+        "remediation": p.remediation,
+        "url": p.url,
+    }
+
+
+def to_json_document(report: Report) -> dict[str, Any]:
+    def location(loc: Location | None) -> dict[str, Any] | None:
+        return {"path": loc.path, "line": loc.line} if loc else None
+
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "kind": report.kind,
+        "stack": report.stack,
+        "policyPack": {"name": report.policy_pack, "version": report.policy_pack_version},
+        "resources": [
+            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs, "location": location(r.location)}
+            for r in report.resources
+        ],
+        "policies": [_policy_json(p) for p in report.policies],
+        "violations": [
+            {
+                "policy": v.policy,
+                "severity": v.severity,
+                "enforcementLevel": v.enforcement,
+                "urn": v.urn,
+                "message": v.message,
+                "location": location(report.location_of(v)),
+            }
+            for v in report.violations
+        ],
+        "passed": list(report.passed),
+        "errors": list(report.errors),
+        "summary": report.summary(),
+    }
