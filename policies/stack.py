@@ -1,9 +1,9 @@
 """Views over a stack's resources that stack rules share: by type, by parent, by dependency."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from policies.values import get
+from policies.values import UnknownValueError, get
 
 
 def of_type(resources: Iterable[Any], *types: str) -> list[Any]:
@@ -52,18 +52,31 @@ def depends_on(resource: Any, target: Any) -> bool:
     return False
 
 
-def related(resources: Iterable[Any], owner: Any, prop: str, owner_name: Any, *types: str) -> list[Any]:
-    """Companion resources (policies, configurations) attached to `owner` through `prop`.
+def companions(resources: Iterable[Any], prop: str, *types: str) -> Callable[[Any, Any], list[Any]]:
+    """Finds the companion resources (policies, configurations) attached to an owner through `prop`.
 
     A companion belongs to its owner when `prop` was computed from the owner's outputs, or, when it
-    was not computed from any resource, when it holds the owner's literal name.
+    was not computed from any resource, when it holds the owner's literal name. The index is built
+    once, so relating every owner stays linear in the stack's size.
     """
-    out = []
+    by_owner: dict[str, list[Any]] = {}
+    by_name: dict[Any, list[Any]] = {}
+    unresolved: list[UnknownValueError] = []
     for r in of_type(resources, *types):
         deps = r.property_dependencies.get(prop) or []
+        for d in deps:
+            by_owner.setdefault(d.urn, []).append(r)
         if deps:
-            if any(d.urn == owner.urn for d in deps):
-                out.append(r)
-        elif owner_name is not None and get(r.props, prop) == owner_name:
-            out.append(r)
-    return out
+            continue
+        try:
+            by_name.setdefault(get(r.props, prop), []).append(r)
+        except UnknownValueError as unknown:  # e.g. computed by an invoke: no resource to follow
+            unresolved.append(unknown)
+
+    def find(owner: Any, owner_name: Any) -> list[Any]:
+        found = by_owner.get(owner.urn, []) + (by_name.get(owner_name, []) if owner_name is not None else [])
+        if not found and unresolved:
+            raise unresolved[0]  # one of the unknown references may be this owner's
+        return found
+
+    return find

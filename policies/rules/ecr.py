@@ -6,7 +6,7 @@ from pulumi_policy import Severity
 from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, each_resource
 from policies.rules.iam_documents import allows, has_wildcard_principal, statements
-from policies.stack import of_type, related
+from policies.stack import companions, of_type
 from policies.values import get, is_set, is_true, json_document
 
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -39,8 +39,10 @@ def _kms(args, config):
 
 
 def _lifecycle(args, config):
+    attached = companions(args.resources, "repository", LIFECYCLE_POLICY)
+
     def check(repo):
-        if not related(args.resources, repo, "repository", get(repo.props, "name"), LIFECYCLE_POLICY):
+        if not attached(repo, get(repo.props, "name")):
             yield "repository has no lifecycle policy; untagged and old images pile up"
     return each_resource(of_type(args.resources, REPOSITORY), check)
 

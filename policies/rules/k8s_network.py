@@ -86,16 +86,23 @@ def _selects(selector: Any, labels: Any) -> bool:
 
 
 def _workload_selected(args, config):
-    policies = of_type(args.resources, NETWORK_POLICY)
+    # Selecting policies grouped by namespace once, so the rule stays linear in the stack's size.
+    by_namespace: dict[str, list[Any]] = {}
+    unreadable: list[Finding] = []
+    for policy in of_type(args.resources, NETWORK_POLICY):
+        try:
+            if not _empty_selector(policy):
+                by_namespace.setdefault(namespace_key(policy), []).append(policy)
+        except UnknownValueError as e:
+            unreadable.append(Finding(policy.urn, f"{CANNOT_VERIFY}: {e.message}"))
 
     def check(workload):
-        key = namespace_key(workload)
         labels = dict(pod_labels(workload.resource_type, workload.props) or {})
-        chosen = [p for p in policies if namespace_key(p) == key and not _empty_selector(p)
-                  and _selects(get(p.props, "spec", "podSelector"), labels)]
-        if not chosen:
+        candidates = by_namespace.get(namespace_key(workload), [])
+        if not any(_selects(get(p.props, "spec", "podSelector"), labels) for p in candidates):
             yield "no NetworkPolicy selects this workload's pods to declare their allowed paths"
-    return each_resource(of_type(args.resources, *WORKLOADS), check)
+    yield from unreadable
+    yield from each_resource(of_type(args.resources, *WORKLOADS), check)
 
 
 RULES = (

@@ -11,7 +11,7 @@ from pulumi_policy import Severity
 from policies.frameworks import fsbp, nist
 from policies.rule import Rule, each_resource
 from policies.rules.iam_documents import conditions, statements
-from policies.stack import of_type, related
+from policies.stack import companions, of_type
 from policies.values import as_list, get, is_set, is_true, json_document, truthy
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
@@ -27,13 +27,11 @@ TAGS = ("s3", "data")
 _URL = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html"
 
 
-def _companions(args, bucket, types):
-    return related(args.resources, bucket, "bucket", get(bucket.props, "bucket"), *types)
-
-
 def _public_access_block(args, config):
+    attached = companions(args.resources, "bucket", *PUBLIC_ACCESS_BLOCK)
+
     def check(bucket):
-        blocks = _companions(args, bucket, PUBLIC_ACCESS_BLOCK)
+        blocks = attached(bucket, get(bucket.props, "bucket"))
         if not blocks:
             yield "bucket has no public access block"
         for block in blocks:
@@ -52,18 +50,22 @@ def _kms_rules(rules):
 
 
 def _encryption(args, config):
+    attached = companions(args.resources, "bucket", *ENCRYPTION)
+
     def check(bucket):
         inline = get(bucket.props, "serverSideEncryptionConfiguration", "rule")
-        configs = _companions(args, bucket, ENCRYPTION)
+        configs = attached(bucket, get(bucket.props, "bucket"))
         if not (inline and _kms_rules(inline)) and not any(_kms_rules(get(c.props, "rules")) for c in configs):
             yield "bucket default encryption is not SSE-KMS with a customer-managed key"
     return each_resource(of_type(args.resources, *BUCKETS), check)
 
 
 def _versioning(args, config):
+    attached = companions(args.resources, "bucket", *VERSIONING)
+
     def check(bucket):
         inline = truthy(get(bucket.props, "versioning", "enabled"))
-        configs = _companions(args, bucket, VERSIONING)
+        configs = attached(bucket, get(bucket.props, "bucket"))
         if not inline and not any(get(c.props, "versioningConfiguration", "status") == "Enabled" for c in configs):
             yield "bucket versioning is not enabled"
     return each_resource(of_type(args.resources, *BUCKETS), check)
@@ -77,8 +79,10 @@ def _denies_insecure_transport(statement) -> bool:
 
 
 def _tls_only(args, config):
+    attached = companions(args.resources, "bucket", *BUCKET_POLICY)
+
     def check(bucket):
-        policies = _companions(args, bucket, BUCKET_POLICY)
+        policies = attached(bucket, get(bucket.props, "bucket"))
         documents = [json_document(p.props, "policy") for p in policies]
         inline = json_document(bucket.props, "policy")
         if inline:

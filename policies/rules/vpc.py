@@ -5,7 +5,7 @@ from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, config_value, each_resource
-from policies.stack import of_type, related
+from policies.stack import companions, of_type
 from policies.values import as_list, get
 
 VPC = "aws:ec2/vpc:Vpc"
@@ -18,8 +18,10 @@ TAGS = ("network", "vpc")
 
 
 def _flow_logs(args, config):
+    attached = companions(args.resources, "vpcId", FLOW_LOG)
+
     def check(vpc):
-        logs = related(args.resources, vpc, "vpcId", None, FLOW_LOG)
+        logs = attached(vpc, None)
         if not logs:
             yield "VPC has no flow log"
         for log in logs:
