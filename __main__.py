@@ -1,12 +1,23 @@
 """The platform, read top to bottom like the design diagram: config -> components -> exports."""
 import pulumi
 
+from components import admission as kyverno, gitops as argocd, secrets as eso
+from components.admission import Admission, AdmissionArgs, signed_image_patterns
+from components.app import App, AppArgs
 from components.ci import CiRole, CiRoleArgs
 from components.cluster import Cluster, ClusterArgs
 from components.config import load_config
+from components.config_rules import DATABASE_SERVICE
+from components.database import BACKUP_RESOURCES, BACKUP_WORKLOAD, Database, DatabaseArgs
+from components.gitops import GitOps, GitOpsArgs
 from components.keys import Keys, KeysArgs
+from components.namespace import RestrictedNamespace, RestrictedNamespaceArgs, workload_quota
 from components.network import Network, NetworkArgs
+from components.network_policies import (
+    Edge, NetworkPolicies, NetworkPoliciesArgs, PlatformAllowance, call_graph_policies, graph_from_services, platform_policies,
+)
 from components.registry import Registry, RegistryArgs, repository_arn, repository_name
+from components.secrets import APP_SECRET_NAME, DB_PASSWORD_KEY, AppSecrets, AppSecretsArgs
 
 cfg = load_config()  # every config problem is reported here, before any resource exists
 prefix = cfg.resource_prefix
@@ -49,6 +60,68 @@ registry = Registry("registry", RegistryArgs(
     push_principal_arns=[ci.role.arn], pull_principal_arns=[cluster.node_role.arn],
 ))
 
+# --- inside the cluster: admission, GitOps, secrets, the app and its database ---------------------
+APP_NAMESPACE = "app"
+k8s = cluster.provider
+database_service = cfg.services[DATABASE_SERVICE]
+app_services = {name: s for name, s in cfg.services.items() if name != DATABASE_SERVICE}
+oidc = {"oidc_provider_arn": cluster.oidc_provider_arn, "oidc_issuer": cluster.oidc_issuer}
+
+app_namespace = RestrictedNamespace("app-namespace", RestrictedNamespaceArgs(
+    name=APP_NAMESPACE, kubernetes_version=cfg.kubernetes_version, provider=k8s,
+    quota=workload_quota([(s.resources, s.replicas) for s in cfg.services.values()] + [(BACKUP_RESOURCES, 1)]),
+))
+in_app_namespace = (app_namespace.namespace,)
+
+admission = Admission("admission", AdmissionArgs(
+    prefix=prefix, region=cfg.region, kubernetes_version=cfg.kubernetes_version, failure_action=cfg.kyverno_failure_action,
+    allowed_registries=(cfg.registry_host, *cfg.allowed_image_registries),
+    signed_image_patterns=signed_image_patterns(cfg.registry_host, prefix),
+    repository_arns=tuple(repository_arn(cfg.region, cfg.account_id, n) for n in repository_names.values()),
+    signing_key_arn=keys.signing_key.arn, signing_public_key_pem=keys.signing_public_key_pem,
+    excluded_namespaces=("kube-system", kyverno.NAMESPACE, argocd.NAMESPACE, eso.NAMESPACE),
+    high_availability=cfg.is_prod, provider=k8s, **oidc,
+))
+
+secrets = AppSecrets("secrets", AppSecretsArgs(
+    prefix=prefix, region=cfg.region, kubernetes_version=cfg.kubernetes_version, app_namespace=APP_NAMESPACE,
+    kms_key_arn=keys.arn("app-secrets"), high_availability=cfg.is_prod, protect=cfg.is_prod, provider=k8s,
+    depends_on=in_app_namespace, **oidc,
+))
+synced_secret = (*in_app_namespace, secrets.external_secret)
+
+gitops = GitOps("gitops", GitOpsArgs(
+    settings=cfg.gitops, app_namespace=APP_NAMESPACE, kubernetes_version=cfg.kubernetes_version,
+    high_availability=cfg.is_prod, provider=k8s, depends_on=in_app_namespace,
+))
+
+database = Database("database", DatabaseArgs(
+    prefix=prefix, account_id=cfg.account_id, region=cfg.region, namespace=APP_NAMESPACE, service=database_service,
+    backup=cfg.backup, part_of=prefix, secret_name=APP_SECRET_NAME, secret_key=DB_PASSWORD_KEY,
+    backups_kms_key_arn=keys.arn("backups"), protect=cfg.is_prod, provider=k8s, depends_on=synced_secret, **oidc,
+))
+
+app = App("app", AppArgs(
+    namespace=APP_NAMESPACE, services=app_services, part_of=prefix, secret_name=APP_SECRET_NAME,
+    spread_over_zones=cfg.is_prod, provider=k8s, depends_on=synced_secret,
+))
+
+# Default deny everywhere the stack owns a namespace, then exactly the declared paths.
+call_graph = graph_from_services(
+    APP_NAMESPACE, cfg.services,
+    clients=[Edge(BACKUP_WORKLOAD, DATABASE_SERVICE, database_service.port)], https_egress=[BACKUP_WORKLOAD],
+)
+platform = [
+    PlatformAllowance(kyverno.NAMESPACE, webhook_ports=(kyverno.WEBHOOK_PORT,)),
+    PlatformAllowance(eso.NAMESPACE, webhook_ports=(eso.WEBHOOK_PORT,)),
+    PlatformAllowance(argocd.NAMESPACE),
+]
+NetworkPolicies("network-policies", NetworkPoliciesArgs(
+    policies=tuple(call_graph_policies(call_graph) + [p for a in platform for p in platform_policies(a, [cfg.vpc_cidr])]),
+    provider=k8s,
+    depends_on=(app_namespace.namespace, admission.namespace.namespace, secrets.namespace.namespace, gitops.namespace.namespace),
+))
+
 pulumi.export("region", cfg.region)
 pulumi.export("accountId", cfg.account_id)
 pulumi.export("vpcId", network.vpc.id)
@@ -68,3 +141,8 @@ pulumi.export("ecrRepositoryUrls", {image: repo.repository_url for image, repo i
 pulumi.export("ciRoleName", ci.role.name)
 pulumi.export("ciRoleArn", ci.role.arn)
 pulumi.export("ciTrust", {"provider": ci.trust.provider, "issuer": ci.trust.issuer, "subject": ci.trust.subject, "audience": ci.trust.audience})
+pulumi.export("appNamespace", APP_NAMESPACE)
+pulumi.export("kyvernoPolicyNames", list(admission.policies))
+pulumi.export("dbPasswordSecretArn", secrets.db_secret.arn)
+pulumi.export("backupBucketName", database.backup_bucket.bucket.bucket)
+pulumi.export("backupKmsKeyArn", keys.arn("backups"))

@@ -8,8 +8,9 @@ import pulumi_aws as aws
 
 from components.policy_documents import account_root_admin, document, to_json
 
-# Symmetric keys, one per purpose so that a grant for one never opens another.
-KEY_PURPOSES = ("secrets", "logs", "ecr", "ebs", "backups")
+# Symmetric keys, one per purpose so that a grant for one never opens another. "secrets" wraps EKS
+# secrets; "app-secrets" encrypts the app's Secrets Manager secrets (read by External Secrets).
+KEY_PURPOSES = ("secrets", "logs", "ecr", "ebs", "backups", "app-secrets")
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class KeysArgs:
 
 
 class Keys(pulumi.ComponentResource):
-    """KMS keys for EKS secrets envelope encryption, logs, ECR, EBS volumes and backups, plus cosign's key."""
+    """KMS keys for EKS secrets envelope encryption, logs, ECR, EBS volumes, backups and app secrets, plus cosign's key."""
 
     def __init__(self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("devsecops:keys:Keys", name, None, opts)

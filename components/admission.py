@@ -1,0 +1,131 @@
+"""Kyverno from its Helm chart and the ClusterPolicies of the shared workload catalogue.
+
+The policy bodies come from policies/kyverno.py (the same catalogue the CrossGuard pack checks at
+preview), parameterised here per stack: failure action, this stack's registries and ECR
+repositories, and the public half of the KMS cosign key, read from KMS so no PEM is ever pasted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import helm
+from components.irsa import irsa_role
+from components.namespace import RestrictedNamespace, RestrictedNamespaceArgs
+from components.policy_documents import allow, document, to_json
+from policies.kyverno import cluster_policies
+from policies.workload_catalog import KyvernoParams
+
+NAMESPACE = "kyverno"
+SERVICE_ACCOUNT = "kyverno-admission-controller"
+WEBHOOK_PORT = 9443
+WEBHOOK_TIMEOUT_SECONDS = 15
+ECR_READ_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages")
+CONTROLLERS = ("admissionController", "backgroundController", "cleanupController", "reportsController")
+CONTROLLER_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+
+
+@dataclass(frozen=True)
+class AdmissionArgs:
+    prefix: str
+    region: str
+    kubernetes_version: str
+    failure_action: str
+    # Registry prefixes images may come from: this stack's ECR host first, then the allow-list.
+    allowed_registries: tuple[str, ...]
+    # Image references whose signatures are verified, e.g. <registry>/<prefix>/*.
+    signed_image_patterns: tuple[str, ...]
+    repository_arns: tuple[str, ...]
+    signing_key_arn: pulumi.Input[str]
+    signing_public_key_pem: pulumi.Input[str]
+    # Namespaces outside Kyverno's scope: the control plane's and the platform's own controllers,
+    # which run upstream charts under Pod Security "restricted" instead.
+    excluded_namespaces: tuple[str, ...]
+    high_availability: bool
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    provider: k8s.Provider
+
+
+def chart_values(args: AdmissionArgs, role_arn: pulumi.Input[str]) -> dict:
+    replicas = {name: (3 if name == "admissionController" else 2) if args.high_availability else 1 for name in CONTROLLERS}
+    values = {name: {"replicas": replicas[name], "container": {"resources": CONTROLLER_RESOURCES}} for name in CONTROLLERS}
+    values["admissionController"]["rbac"] = {"serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": {"eks.amazonaws.com/role-arn": role_arn}}}
+    # Signature verification reads ECR and KMS with the IRSA role; the SDKs need the region.
+    values["admissionController"]["container"]["extraEnvVars"] = [{"name": "AWS_REGION", "value": args.region}]
+    values["config"] = {
+        "webhooks": {"namespaceSelector": {"matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": list(args.excluded_namespaces)},
+        ]}},
+    }
+    values["features"] = {
+        "registryClient": {"credentialHelpers": ["default", "amazon"]},
+        # Never let the chart downgrade Fail to Ignore behind the policies' back.
+        "forceFailurePolicyIgnore": {"enabled": False},
+    }
+    return values
+
+
+def policy_documents(args: AdmissionArgs, public_key_pem: str) -> list[dict]:
+    """The catalogue's ClusterPolicies for this stack (pure; the admission test reads them)."""
+    params = KyvernoParams(
+        failure_action=args.failure_action,
+        allowed_registries=args.allowed_registries,
+        signed_image_patterns=args.signed_image_patterns,
+        cosign_public_key=public_key_pem,
+        excluded_namespaces=args.excluded_namespaces,
+    )
+    # Audit reports without blocking, so its webhook fails open too; Enforce fails closed.
+    failure_policy = "Fail" if args.failure_action == "Enforce" else "Ignore"
+    documents = cluster_policies(params, webhook_failure_policy=failure_policy)
+    for doc in documents:
+        doc["spec"]["webhookConfiguration"]["timeoutSeconds"] = WEBHOOK_TIMEOUT_SECONDS
+    return documents
+
+
+class Admission(pulumi.ComponentResource):
+    def __init__(self, name: str, args: AdmissionArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("devsecops:admission:Admission", name, None, opts)
+        self.role = irsa_role(
+            f"{name}-kyverno-irsa", role_name=f"{args.prefix}-kyverno",
+            provider_arn=args.oidc_provider_arn, issuer=args.oidc_issuer,
+            namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,
+            inline_policy=to_json(document(
+                # GetAuthorizationToken has no resource-level permissions.
+                allow(["ecr:GetAuthorizationToken"], "*", "EcrLogin"),
+                allow(list(ECR_READ_ACTIONS), list(args.repository_arns), "ReadStackRepositories"),
+                allow(["kms:GetPublicKey", "kms:DescribeKey"], args.signing_key_arn, "ReadSigningPublicKey"),
+            )),
+            parent=self,
+        )
+        self.namespace = RestrictedNamespace(
+            f"{name}-namespace",
+            RestrictedNamespaceArgs(name=NAMESPACE, kubernetes_version=args.kubernetes_version, provider=args.provider),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.release = helm.release(
+            f"{name}-kyverno", helm.KYVERNO, NAMESPACE, chart_values(args, self.role.arn),
+            provider=args.provider, parent=self, depends_on=[self.namespace.limit_range],
+        )
+
+        # Only the policy that embeds the key waits for it; the others stay plain, known values.
+        placeholder_a, placeholder_b = policy_documents(args, "a"), policy_documents(args, "b")
+        with_key = pulumi.Output.from_input(args.signing_public_key_pem).apply(lambda pem: policy_documents(args, pem))
+        policy_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.release])
+        self.policies: dict[str, k8s.apiextensions.CustomResource] = {}
+        for index, (doc, other) in enumerate(zip(placeholder_a, placeholder_b)):
+            spec = doc["spec"] if doc["spec"] == other["spec"] else with_key.apply(lambda docs, i=index: docs[i]["spec"])
+            name_ = doc["metadata"]["name"]
+            self.policies[name_] = k8s.apiextensions.CustomResource(
+                f"{name}-{name_}", api_version=doc["apiVersion"], kind=doc["kind"],
+                metadata=doc["metadata"], spec=spec, opts=policy_opts,
+            )
+        self.register_outputs({"policyNames": list(self.policies), "roleArn": self.role.arn})
+
+
+def signed_image_patterns(registry_host: str, prefix: str) -> tuple[str, ...]:
+    """Every repository of this stack (<prefix>/<image>) in this stack's registry."""
+    return (f"{registry_host}/{prefix}/*",)
+

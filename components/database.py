@@ -1,0 +1,235 @@
+"""PostgreSQL as a StatefulSet on an encrypted volume that outlives pod and stack, and its backups:
+a CronJob that streams pg_dump to the backup bucket through an IRSA role limited to its prefix,
+running the backup scripts kept in app/db-backup/ and mounted from a ConfigMap."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.backup_bucket import BackupBucket, BackupBucketArgs
+from components.config import BackupSettings, Resources, Service
+from components.irsa import irsa_role
+from components.policy_documents import allow, document, to_json
+from components.workload_spec import (
+    TMP_MOUNT, TMP_VOLUME, container_resources, container_security_context, labels, pod_security_context,
+)
+
+SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "app" / "db-backup"
+SCRIPTS_MOUNT = "/opt/db-backup"
+BACKUP_WORKLOAD = "db-backup"
+BACKUP_PREFIX = "postgres/"
+# The official postgres image's own non-root user.
+POSTGRES_UID = 999
+BACKUP_UID = 10001
+DATABASE = "app"
+USER = "app"
+DATA_DIR = "/var/lib/postgresql/data"
+STORAGE_SIZE = "20Gi"
+STORAGE_CLASS = "gp3-encrypted"
+BACKUP_RESOURCES = Resources(requests={"cpu": "100m", "memory": "128Mi"}, limits={"cpu": "500m", "memory": "512Mi"})
+BACKUP_DEADLINE_SECONDS = 3600
+
+
+def backup_scripts() -> dict[str, str]:
+    """Every Python file of app/db-backup/, read when the program runs, so the ConfigMap is what is in the repository."""
+    return {path.name: path.read_text() for path in sorted(SCRIPTS_DIR.glob("*.py"))}
+
+
+def password_env(secret_name: str, secret_key: str, variable: str) -> dict:
+    return {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": secret_key}}}
+
+
+def statefulset_spec(service: Service, part_of: str, secret_name: str, secret_key: str) -> dict:
+    pg_isready = {"exec": {"command": ["pg_isready", "-h", "127.0.0.1", "-p", str(service.port), "-U", USER, "-d", DATABASE]}}
+    container = {
+        "name": "postgres",
+        "image": service.image,
+        "ports": [{"name": "postgres", "containerPort": service.port, "protocol": "TCP"}],
+        "env": [
+            {"name": "POSTGRES_USER", "value": USER},
+            {"name": "POSTGRES_DB", "value": DATABASE},
+            # A subdirectory, because the volume's root holds lost+found and initdb wants an empty directory.
+            {"name": "PGDATA", "value": f"{DATA_DIR}/pgdata"},
+            password_env(secret_name, secret_key, "POSTGRES_PASSWORD"),
+        ],
+        "resources": container_resources(service.resources),
+        "securityContext": container_security_context(POSTGRES_UID),
+        "readinessProbe": {**pg_isready, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
+        "livenessProbe": {**pg_isready, "initialDelaySeconds": 30, "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6},
+        "volumeMounts": [
+            {"name": "data", "mountPath": DATA_DIR},
+            {"name": "run", "mountPath": "/var/run/postgresql"},
+            dict(TMP_MOUNT),
+        ],
+    }
+    return {
+        "serviceName": service.name,
+        "replicas": 1,
+        "selector": {"matchLabels": {"app.kubernetes.io/name": service.name}},
+        # The volume stays when the StatefulSet is deleted or scaled down; deleting data is deliberate.
+        "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+        "template": {
+            "metadata": {"labels": labels(service.name, part_of)},
+            "spec": {
+                "serviceAccountName": service.name,
+                "automountServiceAccountToken": False,
+                "enableServiceLinks": False,
+                "terminationGracePeriodSeconds": 60,
+                "securityContext": pod_security_context(POSTGRES_UID),
+                "containers": [container],
+                "volumes": [{"name": "run", "emptyDir": {}}, dict(TMP_VOLUME)],
+            },
+        },
+        "volumeClaimTemplates": [{
+            "metadata": {"name": "data"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": STORAGE_CLASS, "resources": {"requests": {"storage": STORAGE_SIZE}}},
+        }],
+    }
+
+
+def cronjob_spec(
+    service: Service, backup: BackupSettings, part_of: str, secret_name: str, secret_key: str,
+    bucket_name: pulumi.Input[str], kms_key_arn: pulumi.Input[str], region: str, scripts_config_map: str,
+) -> dict:
+    container = {
+        "name": BACKUP_WORKLOAD,
+        "image": backup.image,
+        "command": ["python3", f"{SCRIPTS_MOUNT}/backup.py"],
+        "env": [
+            {"name": "PGHOST", "value": service.name},
+            {"name": "PGPORT", "value": str(service.port)},
+            {"name": "PGUSER", "value": USER},
+            {"name": "PGDATABASE", "value": DATABASE},
+            password_env(secret_name, secret_key, "PGPASSWORD"),
+            {"name": "BACKUP_BUCKET", "value": bucket_name},
+            {"name": "BACKUP_PREFIX", "value": BACKUP_PREFIX},
+            {"name": "BACKUP_KMS_KEY_ID", "value": kms_key_arn},
+            {"name": "AWS_REGION", "value": region},
+        ],
+        "resources": container_resources(BACKUP_RESOURCES),
+        "securityContext": container_security_context(BACKUP_UID),
+        "volumeMounts": [{"name": "scripts", "mountPath": SCRIPTS_MOUNT, "readOnly": True}, dict(TMP_MOUNT)],
+    }
+    pod = {
+        "serviceAccountName": BACKUP_WORKLOAD,
+        # IRSA's webhook mounts its own projected STS token; the Kubernetes API token is not needed.
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "restartPolicy": "Never",
+        "securityContext": pod_security_context(BACKUP_UID),
+        "containers": [container],
+        "volumes": [{"name": "scripts", "configMap": {"name": scripts_config_map, "defaultMode": 0o444}}, dict(TMP_VOLUME)],
+    }
+    return {
+        "schedule": backup.schedule,
+        "timeZone": "Etc/UTC",
+        # Two dumps at once would only compete for the database; a late one waits for the next slot.
+        "concurrencyPolicy": "Forbid",
+        "startingDeadlineSeconds": 600,
+        "successfulJobsHistoryLimit": 3,
+        "failedJobsHistoryLimit": 3,
+        "jobTemplate": {"spec": {
+            "backoffLimit": 2,
+            "activeDeadlineSeconds": BACKUP_DEADLINE_SECONDS,
+            "ttlSecondsAfterFinished": 86400,
+            "template": {"metadata": {"labels": labels(BACKUP_WORKLOAD, part_of)}, "spec": pod},
+        }},
+    }
+
+
+def backup_role_policy(bucket_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str], region: str) -> pulumi.Output[str]:
+    """Objects under the backup prefix only; the key only through S3."""
+    objects = pulumi.Output.from_input(bucket_arn).apply(lambda arn: f"{arn}/{BACKUP_PREFIX}*")
+    return to_json(document(
+        allow(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+              objects, "BackupObjects"),
+        allow(["s3:ListBucket"], bucket_arn, "ListBackupPrefix", {"StringLike": {"s3:prefix": [f"{BACKUP_PREFIX}*"]}}),
+        allow(["kms:GenerateDataKey", "kms:Decrypt"], kms_key_arn, "UseBackupKeyThroughS3",
+              {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}),
+    ))
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    prefix: str
+    account_id: str
+    region: str
+    namespace: str
+    service: Service
+    backup: BackupSettings
+    part_of: str
+    secret_name: str
+    secret_key: str
+    backups_kms_key_arn: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    protect: bool
+    provider: k8s.Provider
+    depends_on: tuple[pulumi.Resource, ...] = ()
+
+
+class Database(pulumi.ComponentResource):
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("devsecops:database:Database", name, None, opts)
+        service = args.service
+        self.backup_bucket = BackupBucket(
+            f"{name}-backups",
+            BackupBucketArgs(
+                # Bucket names are global; the account id keeps two accounts' stacks apart.
+                bucket_name=f"{args.prefix}-db-backups-{args.account_id}",
+                kms_key_arn=args.backups_kms_key_arn, retention_days=args.backup.retention_days, protect=args.protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        bucket = self.backup_bucket.bucket
+        backup_role = irsa_role(
+            f"{name}-backup-irsa", role_name=f"{args.prefix}-db-backup",
+            provider_arn=args.oidc_provider_arn, issuer=args.oidc_issuer,
+            namespace=args.namespace, service_account=BACKUP_WORKLOAD,
+            inline_policy=backup_role_policy(bucket.arn, args.backups_kms_key_arn, args.region),
+            parent=self,
+        )
+
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
+        db_metadata = {"name": service.name, "namespace": args.namespace, "labels": labels(service.name, args.part_of)}
+        db_account = k8s.core.v1.ServiceAccount(f"{name}-postgres-sa", metadata=db_metadata, automount_service_account_token=False, opts=k8s_opts)
+        k8s.core.v1.Service(
+            f"{name}-postgres-svc", metadata=db_metadata,
+            # Headless: the StatefulSet's stable DNS name; clients reach the one primary directly.
+            spec={"clusterIP": "None", "selector": {"app.kubernetes.io/name": service.name},
+                  "ports": [{"name": "postgres", "port": service.port, "targetPort": "postgres", "protocol": "TCP"}]},
+            opts=k8s_opts,
+        )
+        self.statefulset = k8s.apps.v1.StatefulSet(
+            f"{name}-postgres", metadata=db_metadata,
+            spec=statefulset_spec(service, args.part_of, args.secret_name, args.secret_key),
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[db_account], protect=args.protect)),
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-postgres-pdb", metadata=db_metadata,
+            # One primary: in prod a drain waits until an operator moves the database deliberately.
+            spec={("minAvailable" if args.protect else "maxUnavailable"): 1,
+                  "selector": {"matchLabels": {"app.kubernetes.io/name": service.name}}},
+            opts=k8s_opts,
+        )
+
+        backup_metadata = {"name": BACKUP_WORKLOAD, "namespace": args.namespace, "labels": labels(BACKUP_WORKLOAD, args.part_of)}
+        backup_account = k8s.core.v1.ServiceAccount(
+            f"{name}-backup-sa",
+            metadata={**backup_metadata, "annotations": {"eks.amazonaws.com/role-arn": backup_role.arn}},
+            automount_service_account_token=False, opts=k8s_opts,
+        )
+        scripts = k8s.core.v1.ConfigMap(
+            f"{name}-backup-scripts", metadata={**backup_metadata, "name": f"{BACKUP_WORKLOAD}-scripts"},
+            data=backup_scripts(), opts=k8s_opts,
+        )
+        self.cronjob = k8s.batch.v1.CronJob(
+            f"{name}-backup", metadata=backup_metadata,
+            spec=cronjob_spec(service, args.backup, args.part_of, args.secret_name, args.secret_key,
+                              bucket.bucket, args.backups_kms_key_arn, args.region, f"{BACKUP_WORKLOAD}-scripts"),
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[backup_account, scripts])),
+        )
+        self.register_outputs({"backupBucketName": bucket.bucket, "backupRoleArn": backup_role.arn})

@@ -1,0 +1,43 @@
+"""Helm releases the platform installs: chart name, pinned version and repository kept together."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    version: str  # pinned; upgrades are a reviewed change to this constant
+    repository: str
+
+
+# Versions checked against Kubernetes 1.32-1.34 (components/config_rules.SUPPORTED_KUBERNETES_VERSIONS).
+KYVERNO = Chart("kyverno", "3.7.2", "https://kyverno.github.io/kyverno/")
+ARGO_CD = Chart("argo-cd", "9.1.0", "https://argoproj.github.io/argo-helm")
+EXTERNAL_SECRETS = Chart("external-secrets", "1.3.2", "https://charts.external-secrets.io")
+
+
+def release(
+    name: str, chart: Chart, namespace: str, values: Mapping[str, Any], *,
+    provider: k8s.Provider, parent: pulumi.Resource, depends_on: list[pulumi.Resource],
+) -> k8s.helm.v3.Release:
+    return k8s.helm.v3.Release(
+        name,
+        name=chart.name,
+        chart=chart.name,
+        version=chart.version,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+        namespace=namespace,
+        # The namespace is the stack's own, with Pod Security labels; Helm must not create a bare one.
+        create_namespace=False,
+        values=dict(values),
+        # A failed install or upgrade rolls back instead of leaving half a controller running.
+        atomic=True,
+        cleanup_on_fail=True,
+        timeout=900,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on),
+    )
