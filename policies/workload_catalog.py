@@ -99,16 +99,16 @@ def _no_latest(resource_type, props, config):
 
 REGISTRY_CONFIG = {
     "allowedRegistries": {"type": "array", "items": {"type": "string"}, "default": [ECR_PATTERN],
-                          "description": "Registry host patterns images may come from."},
+                          "description": "Registry hosts or host/path prefixes (glob) images may come from."},
 }
 
 
 def _registry(resource_type, props, config):
+    # The same match Kyverno's "<registry>/*" pattern makes on the image as written.
     allowed = config_value(config, REGISTRY_CONFIG, "allowedRegistries")
     for label, image in _images(resource_type, props):
-        registry = split_image(image or "")[0]
-        if not matches_any(registry, allowed):
-            yield f"{label} image {image} comes from {registry}, not an allowed registry"
+        if not matches_any(image or "", [f"{r}/*" for r in allowed]):
+            yield f"{label} image {image} does not come from an allowed registry ({', '.join(allowed)})"
 
 
 DIGEST_CONFIG = {

@@ -20,9 +20,10 @@ EXACT_VERSION = re.compile(r"v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?")
 
 
 def _is(resource_type, props, api_group: str, kind: str) -> bool:
+    """Custom resources register as kubernetes:<group>/<version>:<kind> (or the generic token)."""
     if resource_type == CUSTOM_RESOURCE:
         return str(get(props, "apiVersion", default="")).startswith(api_group + "/") and get(props, "kind") == kind
-    return resource_type == f"kubernetes:{api_group}/v1alpha1:{kind}"
+    return resource_type.startswith(f"kubernetes:{api_group}/") and resource_type.endswith(f":{kind}")
 
 
 KYVERNO_CONFIG = {
@@ -46,7 +47,7 @@ def _kyverno_present(args, config):
     if not any(r.resource_type.startswith(("kubernetes:", "eks:index:Cluster", "aws:eks/cluster:")) for r in args.resources):
         return  # no cluster, nothing to admit
     enforce = config_value(config, KYVERNO_CONFIG, "requireEnforce")
-    policies = [r for r in of_type(args.resources, CUSTOM_RESOURCE) if _is(r.resource_type, r.props, "kyverno.io", "ClusterPolicy")]
+    policies = [r for r in args.resources if _is(r.resource_type, r.props, "kyverno.io", "ClusterPolicy")]
     releases = [r for r in of_type(args.resources, HELM_RELEASE, HELM_CHART) if get(r.props, "chart") == "kyverno"]
     by_name = {}
     for policy in policies:

@@ -12,7 +12,8 @@ RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
 CR = "kubernetes:apiextensions.k8s.io:CustomResource"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
-IMAGE = "000000000000.dkr.ecr.us-east-1.amazonaws.com/backend@sha256:" + "a" * 64
+# The prod pack config allows this account's registry and requires digests under devsecops-prod/.
+IMAGE = "222222222222.dkr.ecr.eu-west-1.amazonaws.com/devsecops-prod/backend@sha256:" + "a" * 64
 CONTAINER = {
     "name": "backend",
     "image": IMAGE,
@@ -35,13 +36,13 @@ C = "spec.template.spec.containers.0"
 P = "spec.template.spec"
 
 WORKLOAD_CASES = [
-    ("k8s-no-latest-image", f"{C}.image", "000000000000.dkr.ecr.us-east-1.amazonaws.com/backend:latest", "fail"),
-    ("k8s-no-latest-image", f"{C}.image", "000000000000.dkr.ecr.us-east-1.amazonaws.com/backend", "fail"),
+    ("k8s-no-latest-image", f"{C}.image", "222222222222.dkr.ecr.eu-west-1.amazonaws.com/devsecops-prod/backend:latest", "fail"),
+    ("k8s-no-latest-image", f"{C}.image", "222222222222.dkr.ecr.eu-west-1.amazonaws.com/devsecops-prod/backend", "fail"),
     ("k8s-no-latest-image", f"{C}.image", UNKNOWN, "unknown"),
     ("k8s-image-registry-allowed", f"{C}.image", "docker.io/library/postgres:16.4", "fail"),
     ("k8s-image-registry-allowed", f"{C}.image", "postgres:16.4", "fail"),
     ("k8s-image-registry-allowed", f"{C}.image", UNKNOWN, "unknown"),
-    ("k8s-image-digest-pinned", f"{C}.image", "000000000000.dkr.ecr.us-east-1.amazonaws.com/backend:1.2.3", "fail"),
+    ("k8s-image-digest-pinned", f"{C}.image", "222222222222.dkr.ecr.eu-west-1.amazonaws.com/devsecops-prod/backend:1.2.3", "fail"),
     ("k8s-image-digest-pinned", f"{C}.image", UNKNOWN, "unknown"),
     ("k8s-resources-required", f"{C}.resources.limits", DELETE, "fail"),
     ("k8s-resources-required", f"{C}.resources.limits.memory", UNKNOWN, "pass"),

@@ -6,7 +6,7 @@ from policies import kyverno, pack
 from policies.workload_catalog import CATALOG, KyvernoParams
 
 PARAMS = KyvernoParams(failure_action="Enforce", cosign_public_key="-----BEGIN PUBLIC KEY-----\nMFk...\n-----END PUBLIC KEY-----\n")
-CR = "kubernetes:apiextensions.k8s.io:CustomResource"
+CLUSTER_POLICY = "kubernetes:kyverno.io/v1:ClusterPolicy"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
@@ -64,7 +64,7 @@ def test_registry_pattern_lists_every_allowed_registry():
 def installed(params=PARAMS, drop=(), failure_policy="Fail"):
     release = resource(RELEASE, "kyverno", {"chart": "kyverno", "version": "3.3.4"})
     docs = [d for d in kyverno.cluster_policies(params, failure_policy) if d["metadata"]["name"] not in drop]
-    return [release] + [resource(CR, d["metadata"]["name"], d, depends_on=[release]) for d in docs]
+    return [release] + [resource(CLUSTER_POLICY, d["metadata"]["name"], d, depends_on=[release]) for d in docs]
 
 
 @pytest.mark.parametrize("resources,config,expected", [
@@ -81,6 +81,6 @@ def test_kyverno_policies_present(resources, config, expected):
 def test_kyverno_policy_with_unknown_failure_action_cannot_be_verified():
     resources = installed()
     last = resources[-1]
-    unknown = resource(CR, last.name, changed(last.inputs, "spec.rules.0.validate.failureAction", UNKNOWN),
+    unknown = resource(CLUSTER_POLICY, last.name, changed(last.inputs, "spec.rules.0.validate.failureAction", UNKNOWN),
                        depends_on=[resources[0]])
     assert_outcome(run(*resources[:-1], unknown), "kyverno-policies-present", "unknown")
