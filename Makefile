@@ -7,16 +7,21 @@ STACK ?= dev
 
 .PHONY: preview test bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard app/backend/requirements.txt)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-preview: $(VENV)/.installed ## Run the stack offline under the mock engine and print the plan.
+# npm test tools (the SARIF multitool that validates SARIF reports); versions locked in tools/.
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --silent
+	touch $@
+
+preview: $(VENV)/.installed ## Run the stack offline: the plan, then the policy pack's verdict on it.
 	$(PY) -m preflight preview --stack $(STACK)
 
-test: $(VENV)/.installed ## Run the whole test suite.
+test: $(VENV)/.installed tools/node_modules/.installed ## Run the whole test suite.
 	$(PY) -m pytest
 
 clean:

@@ -38,16 +38,19 @@ def _progress(done: int, total: int) -> None:
         print(f"scanned {done}/{total} files", file=sys.stderr)
 
 
-def cmd_preview(args: argparse.Namespace) -> int:
-    from preflight.commands import stack_path
+def cmd_preview(args: argparse.Namespace):
+    """The plan as a tree and counts, then the pack's verdict on it (like `pulumi preview --policy-pack`)."""
+    from preflight.commands import check_plan, stack_path
     from preflight.engine import run_program
     from preflight.plan_tree import render_counts, render_tree
 
-    plan = run_program(stack_file=stack_path(args.stack, args.stack_file))
+    path = stack_path(args.stack, args.stack_file)
+    plan = run_program(stack_file=path)
     print(render_tree(plan))
     print()
     print(render_counts(plan))
-    return EXIT_OK
+    print()
+    return check_plan(plan, path, args.policy_pack_config)
 
 
 def cmd_check(args: argparse.Namespace):
@@ -73,9 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    preview = commands.add_parser("preview", help="run the program offline and print the plan")
+    preview = commands.add_parser("preview", help="run the program offline, print the plan and the pack's verdict")
     _stack_arguments(preview)
-    preview.set_defaults(run=cmd_preview, reports=False)
+    _report_arguments(preview)
+    preview.set_defaults(run=cmd_preview, reports=True)
 
     check = commands.add_parser("check", help="run the program and the policy pack offline")
     _stack_arguments(check)

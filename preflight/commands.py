@@ -43,23 +43,37 @@ def _relative(path: Path) -> str:
 
 def check(stack: str | None, stack_file: Path | None, pack_config: Path | None, manifests_out: Path | None) -> Report:
     from preflight.engine import run_program
-    from preflight.locations import program_locations
     from preflight.manifests import export_manifests
 
     path = stack_path(stack, stack_file)
-    config = pack_config_for(path, pack_config)
+    pack_config_for(path, pack_config)  # a missing pack config is a usage error before the program runs
     plan = run_program(stack_file=path)
     if manifests_out is not None:
         export_manifests(plan, manifests_out)
-    evaluation = evaluate(plan, config)
+    return check_plan(plan, path, pack_config)
+
+
+def check_plan(plan: Plan, path: Path, pack_config: Path | None) -> Report:
+    """The pack's verdict on an already-run plan, with findings located in the repository."""
+    from preflight.locations import program_locations
+
+    evaluation = evaluate(plan, pack_config_for(path, pack_config))
     return from_evaluation("check", plan.stack, plan.resources, evaluation, program_locations(plan, _relative(path)))
+
+
+# Stack rules that judge a set of Kubernetes objects by themselves. Other stack rules relate
+# Kubernetes objects to the AWS side (vpc-cni, Helm releases) and mean nothing for bare manifests.
+MANIFEST_SET_RULES = ("k8s-default-deny-network-policy", "k8s-workload-network-policy")
 
 
 def kubernetes_policies() -> list:
     """The pack's rules that judge Kubernetes objects alone (what a manifest scan can run)."""
     from policies import pack
 
-    return [r.to_policy() for r in pack.RULES if any(t.startswith("kubernetes:") for t in r.resource_types) or (r.is_stack_rule and "kubernetes" in r.tags)]
+    return [
+        r.to_policy() for r in pack.RULES
+        if any(t.startswith("kubernetes:") for t in r.resource_types) or r.name in MANIFEST_SET_RULES
+    ]
 
 
 def scan(paths: list[Path], pack_config: Path | None, progress: Callable[[int, int], None] | None = None) -> Report:

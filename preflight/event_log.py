@@ -37,6 +37,7 @@ def read_event_log(path: Path) -> PreviewEvents:
     events: list[Violation] = []
     packs: set[str] = set()
     stack = None
+    recognised = 0
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         if not line.strip():
             continue
@@ -44,6 +45,7 @@ def read_event_log(path: Path) -> PreviewEvents:
             event = EngineEvent.from_json(json.loads(line))
         except (json.JSONDecodeError, AttributeError, TypeError) as err:
             raise EventLogError(f"{path}:{number}: not an engine event: {err}") from err
+        recognised += any(value is not None for key, value in vars(event).items() if key.endswith("_event"))
         if event.resource_pre_event:
             meta = event.resource_pre_event.metadata
             state = meta.new or meta.old
@@ -66,4 +68,6 @@ def read_event_log(path: Path) -> PreviewEvents:
             stack = stack or _stack_of(urn)
             packs.add(f"{p.policy_pack_name}@{p.policy_pack_version}")
             events.append(Violation(policy=p.policy_name, severity="unspecified", enforcement=p.enforcement_level, urn=urn, message=p.message))
+    if not recognised:
+        raise EventLogError(f"{path}: no engine events found (write one with pulumi preview --event-log FILE)")
     return PreviewEvents(stack, tuple(resources.values()), tuple(events), tuple(sorted(packs)))
