@@ -1,7 +1,8 @@
 """What an app image's Dockerfile must do, as a checker that lists every problem it finds.
 
 Multi-stage; every base image pinned as `image:tag@sha256:<64 hex>`; the final stage runs as a
-numeric non-root USER, has an exec-form HEALTHCHECK, starts in exec form (no shell needed), and
+numeric non-root USER, declares its HEALTHCHECK (an exec-form command, or an explicit `NONE` for
+a batch job that Kubernetes judges by its exit code), starts in exec form (no shell needed), and
 neither compiles nor installs build tools.
 """
 from __future__ import annotations
@@ -83,8 +84,8 @@ def _final_stage_problems(final: Stage) -> list[str]:
         problems.append("final stage has no HEALTHCHECK")
     else:
         command = re.sub(r"^(--\S+\s+)*", "", healthchecks[-1])
-        if not command.startswith("CMD ") or not _exec_form(command[4:]):
-            problems.append("HEALTHCHECK must be `CMD [...]` in exec form (no shell in the image)")
+        if command != "NONE" and (not command.startswith("CMD ") or not _exec_form(command[4:])):
+            problems.append("HEALTHCHECK must be `CMD [...]` in exec form (no shell in the image) or NONE")
 
     starts = final.args_of("ENTRYPOINT") + final.args_of("CMD")
     if not starts:
