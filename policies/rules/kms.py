@@ -49,7 +49,7 @@ def _deletion_window(args, config):
     days = get(args.props, "deletionWindowInDays")
     # AWS uses 30 days, the maximum, when the window is not set.
     if days is not None and days < minimum:
-        yield f"deletion window {int(days)} days is below the required {minimum}"
+        yield f"deletion window {int(days)} days is below the required {int(minimum)}"
 
 
 RULES = (

@@ -26,9 +26,9 @@ def _retention(args, config):
     minimum = config_value(config, RETENTION_CONFIG, "minimumDays")
     days = get(args.props, "retentionInDays")
     if days is None or days == 0:
-        yield f"no explicit retention (logs never expire); set retentionInDays >= {minimum}"
+        yield f"no explicit retention (logs never expire); set retentionInDays >= {int(minimum)}"
     elif days < minimum:
-        yield f"retention {int(days)} days is below the required {minimum}"
+        yield f"retention {int(days)} days is below the required {int(minimum)}"
 
 
 RULES = (

@@ -63,7 +63,7 @@ def _imdsv2(args, config):
             yield "IMDSv2 is not required (metadataOptions.httpTokens must be 'required')"
         hops = get(lt.props, "metadataOptions", "httpPutResponseHopLimit")
         if hops is None or hops > max_hops:
-            yield f"IMDS hop limit is {int(hops) if hops is not None else 'unset (default 2)'}; at most {max_hops}"
+            yield f"IMDS hop limit is {int(hops) if hops is not None else 'unset (default 2)'}; at most {int(max_hops)}"
 
     def group(ng):
         if not referenced(ng, "launchTemplate", LAUNCH_TEMPLATE):
