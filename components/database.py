@@ -18,12 +18,13 @@ from components.workload_spec import (
 )
 
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "app" / "db-backup"
-SCRIPTS_MOUNT = "/opt/db-backup"
+# Where the db-backup image keeps its scripts; the ConfigMap replaces them with the repository's.
+SCRIPTS_MOUNT = "/app"
 BACKUP_WORKLOAD = "db-backup"
 BACKUP_PREFIX = "postgres/"
-# The official postgres image's own non-root user.
+# The postgres image's own non-root user; the db-backup image is built on it and runs as it too.
 POSTGRES_UID = 999
-BACKUP_UID = 10001
+BACKUP_UID = POSTGRES_UID
 DATABASE = "app"
 USER = "app"
 DATA_DIR = "/var/lib/postgresql/data"
@@ -144,7 +145,8 @@ def backup_role_policy(bucket_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[
     """Objects under the backup prefix only; the key only through S3."""
     objects = pulumi.Output.from_input(bucket_arn).apply(lambda arn: f"{arn}/{BACKUP_PREFIX}*")
     return to_json(document(
-        allow(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        allow(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload",
+               "s3:ListMultipartUploadParts"],
               objects, "BackupObjects"),
         allow(["s3:ListBucket"], bucket_arn, "ListBackupPrefix", {"StringLike": {"s3:prefix": [f"{BACKUP_PREFIX}*"]}}),
         allow(["kms:GenerateDataKey", "kms:Decrypt"], kms_key_arn, "UseBackupKeyThroughS3",
