@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 # Verify must never change the account; anything that is not a read is refused before it is sent.
 READ_ONLY_PREFIXES = ("Describe", "Get", "List")
@@ -56,3 +57,16 @@ class Account:
         if not ok:
             raise answer
         return answer
+
+    def read_setting(self, key: tuple, call: Callable[[], Any], not_configured: str) -> Any:
+        """Like `read`, but None when AWS answers with `not_configured` (the setting was never made).
+
+        That answer is evidence about the resource (a fail for the control), unlike a missing
+        resource or permission, which stays an error.
+        """
+        try:
+            return self.read(key, call)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == not_configured:
+                return None
+            raise

@@ -52,10 +52,6 @@ class EvidenceMissing(LookupError):
         self.evidence = evidence
 
 
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
 def unavailable(error: Exception) -> Callable[[], Verdict]:
     """An evaluate function for a control that cannot even be named without a missing input."""
     def evaluate() -> Verdict:

@@ -1,15 +1,14 @@
 """The database backup bucket: KMS encryption, versioning, public access block, TLS only."""
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
 from ..account import Account
-from ..control import Control, Verdict, error_code
+from ..control import Control, Verdict
 from ..kms_keys import same_key
 from ..outputs import StackOutputs
 from ..policy_documents import as_list, has_wildcard_principal, parse, statements
 
 PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
 
 def controls(account: Account, outputs: StackOutputs) -> list[Control]:
@@ -19,42 +18,46 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
     def bucket() -> str:
         return outputs.require("backupBucketName")
 
-    def read_or_absent(operation: str, absent_code: str, call):
-        """The API answer, or None when S3 says the setting was never configured."""
-        try:
-            return account.read(("s3", operation, bucket()), call)
-        except ClientError as error:
-            if error_code(error) == absent_code:
-                return None
-            raise
-
     def encryption() -> Verdict:
         expected = outputs.require("backupKmsKeyArn")
-        config = read_or_absent("encryption", "ServerSideEncryptionConfigurationNotFoundError",
-                                lambda: s3().get_bucket_encryption(Bucket=bucket())["ServerSideEncryptionConfiguration"])
+        config = account.read_setting(
+            ("s3.encryption", bucket()),
+            lambda: s3().get_bucket_encryption(Bucket=bucket())["ServerSideEncryptionConfiguration"],
+            not_configured="ServerSideEncryptionConfigurationNotFoundError",
+        )
         defaults = [r.get("ApplyServerSideEncryptionByDefault", {}) for r in (config or {}).get("Rules", [])]
-        passed = any(d.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse") and same_key(d.get("KMSMasterKeyID"), expected) for d in defaults)
+        passed = any(
+            d.get("SSEAlgorithm") in KMS_ALGORITHMS and same_key(d.get("KMSMasterKeyID"), expected) for d in defaults
+        )
         message = f"default encryption {defaults or 'not configured'}, expected aws:kms with {expected}"
         return Verdict(passed, message, {"ServerSideEncryptionConfiguration": config})
 
     def versioning() -> Verdict:
-        status = account.read(("s3", "versioning", bucket()), lambda: s3().get_bucket_versioning(Bucket=bucket())).get("Status")
+        answer = account.read(("s3.versioning", bucket()), lambda: s3().get_bucket_versioning(Bucket=bucket()))
+        status = answer.get("Status")
         return Verdict(status == "Enabled", f"versioning {status or 'never enabled'}", {"Status": status})
 
     def public_access_block() -> Verdict:
-        config = read_or_absent("public-access-block", "NoSuchPublicAccessBlockConfiguration",
-                                lambda: s3().get_public_access_block(Bucket=bucket())["PublicAccessBlockConfiguration"])
+        config = account.read_setting(
+            ("s3.public-access-block", bucket()),
+            lambda: s3().get_public_access_block(Bucket=bucket())["PublicAccessBlockConfiguration"],
+            not_configured="NoSuchPublicAccessBlockConfiguration",
+        )
         off = [flag for flag in PUBLIC_ACCESS_FLAGS if (config or {}).get(flag) is not True]
-        message = "all four public access blocks on" if not off else f"not blocked: {', '.join(off)}"
+        message = f"not blocked: {', '.join(off)}" if off else "all four public access blocks on"
         return Verdict(not off, message, {"PublicAccessBlockConfiguration": config})
 
     def tls_only() -> Verdict:
-        text = read_or_absent("policy", "NoSuchBucketPolicy", lambda: s3().get_bucket_policy(Bucket=bucket())["Policy"])
+        text = account.read_setting(
+            ("s3.policy", bucket()),
+            lambda: s3().get_bucket_policy(Bucket=bucket())["Policy"],
+            not_configured="NoSuchBucketPolicy",
+        )
         if text is None:
             return Verdict(False, "no bucket policy, so plain HTTP is not denied", {"Policy": None})
         policy = parse(text)
         passed = any(_denies_plain_http(s, bucket()) for s in statements(policy))
-        message = "plain HTTP denied for the bucket and its objects" if passed else "no statement denies requests without TLS"
+        message = "plain HTTP denied for bucket and objects" if passed else "no statement denies requests without TLS"
         return Verdict(passed, message, {"Policy": policy})
 
     resource = outputs.label("backupBucketName")

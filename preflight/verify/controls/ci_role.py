@@ -30,7 +30,8 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
         problems = [p for s in allows for p in _problems(s, provider, expected)]
         if not allows:
             problems.append("no statement allows the CI identity")
-        message = "; ".join(problems) if problems else f"only {expected[f'{issuer}:sub']} from {issuer} may assume the role"
+        subject = expected[f"{issuer}:sub"]
+        message = "; ".join(problems) if problems else f"only {subject} from {issuer} may assume the role"
         return Verdict(not problems, message, {"AssumeRolePolicyDocument": policy})
 
     return [Control(RULE, outputs.label("ciRoleName"), evaluate)]

@@ -12,13 +12,19 @@ LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 def controls(account: Account, outputs: StackOutputs) -> list[Control]:
     def cluster() -> dict:
         name = outputs.require("clusterName")
-        return account.read(("eks.cluster", name), lambda: account.client("eks").describe_cluster(name=name)["cluster"])
+        return account.read(
+            ("eks.cluster", name), lambda: account.client("eks").describe_cluster(name=name)["cluster"]
+        )
 
     def logs_all_types() -> Verdict:
         logging = cluster().get("logging", {})
-        enabled = {t for entry in logging.get("clusterLogging", []) if entry.get("enabled") for t in entry.get("types", [])}
+        enabled = {
+            log_type
+            for entry in logging.get("clusterLogging", []) if entry.get("enabled")
+            for log_type in entry.get("types", [])
+        }
         missing = [t for t in LOG_TYPES if t not in enabled]
-        message = "all five control-plane log types enabled" if not missing else f"log types not enabled: {', '.join(missing)}"
+        message = f"log types not enabled: {', '.join(missing)}" if missing else "all five log types enabled"
         return Verdict(not missing, message, {"logging": logging})
 
     def secrets_encryption() -> Verdict:
@@ -26,7 +32,7 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
         config = cluster().get("encryptionConfig", [])
         keys = [e.get("provider", {}).get("keyArn") for e in config if "secrets" in e.get("resources", [])]
         passed = any(same_key(k, expected) for k in keys)
-        message = "secrets encrypted with the expected key" if passed else f"secrets key is {keys or 'not set'}, expected {expected}"
+        message = "secrets use the expected key" if passed else f"secrets key {keys or 'not set'}, expected {expected}"
         return Verdict(passed, message, {"encryptionConfig": config})
 
     def vpc_config() -> dict:
@@ -41,7 +47,7 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
         if public is None:
             raise EvidenceMissing("DescribeCluster returned no endpointPublicAccess", evidence)
         if public != expected_public:
-            return Verdict(False, f"public endpoint is {'on' if public else 'off'}, configured {'on' if expected_public else 'off'}", evidence)
+            return Verdict(False, f"public endpoint {_on_off(public)}, configured {_on_off(expected_public)}", evidence)
         # AWS reports 0.0.0.0/0 even when the public endpoint is off; the CIDRs only matter when it is on.
         if public and ("0.0.0.0/0" in cidrs or sorted(cidrs) != sorted(expected_cidrs)):
             return Verdict(False, f"public endpoint open to {cidrs}, configured {expected_cidrs}", evidence)
@@ -56,7 +62,7 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
         access = cluster().get("accessConfig") or {}
         mode = access.get("authenticationMode")
         if mode is None:
-            raise EvidenceMissing("DescribeCluster returned no accessConfig.authenticationMode", {"accessConfig": access})
+            raise EvidenceMissing("DescribeCluster returned no authenticationMode", {"accessConfig": access})
         passed = mode == expected and mode != "CONFIG_MAP"
         return Verdict(passed, f"authentication mode {mode}, configured {expected}", {"accessConfig": access})
 
@@ -68,3 +74,7 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
         Control("eks-private-endpoint-enabled", resource, private_endpoint),
         Control("eks-api-authentication-mode", resource, authentication_mode),
     ]
+
+
+def _on_off(flag: bool) -> str:
+    return "on" if flag else "off"

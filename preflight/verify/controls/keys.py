@@ -26,5 +26,6 @@ def _rotation(account: Account, arn: str):
     def evaluate() -> Verdict:
         status = account.read(("kms.rotation", arn), lambda: account.client("kms").get_key_rotation_status(KeyId=arn))
         enabled = status.get("KeyRotationEnabled")
-        return Verdict(enabled is True, f"automatic rotation {'on' if enabled else 'off'}", {"KeyRotationEnabled": enabled})
+        message = f"automatic rotation {'on' if enabled else 'off'}"
+        return Verdict(enabled is True, message, {"KeyRotationEnabled": enabled})
     return evaluate

@@ -27,12 +27,14 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
     def retention() -> Verdict:
         expected = outputs.require("clusterLogRetentionDays", int)
         days = log_group().get("retentionInDays")
-        return Verdict(days == expected, f"retention {days or 'never expires'} days, configured {expected}", {"retentionInDays": days})
+        message = f"retention {days or 'never expires'} days, configured {expected}"
+        return Verdict(days == expected, message, {"retentionInDays": days})
 
     def kms() -> Verdict:
         expected = outputs.require("kmsKeyArns.logs")
         key = log_group().get("kmsKeyId")
-        return Verdict(same_key(key, expected), f"log group key {key or 'not set'}, expected {expected}", {"kmsKeyId": key})
+        message = f"log group key {key or 'not set'}, expected {expected}"
+        return Verdict(same_key(key, expected), message, {"kmsKeyId": key})
 
     resource = outputs.label("clusterLogGroupName")
     return [

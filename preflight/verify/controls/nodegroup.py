@@ -16,12 +16,17 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
         template = group.get("launchTemplate")
         if not template:
             return None, {}
-        selector = {"LaunchTemplateId": template["id"]} if template.get("id") else {"LaunchTemplateName": template["name"]}
+        if template.get("id"):
+            selector = {"LaunchTemplateId": template["id"]}
+        else:
+            selector = {"LaunchTemplateName": template["name"]}
         version = str(template.get("version") or "$Default")
-        versions = account.read(
-            ("ec2.template", template.get("id") or template.get("name"), version),
-            lambda: account.client("ec2").describe_launch_template_versions(**selector, Versions=[version])["LaunchTemplateVersions"],
-        )
+
+        def describe() -> list[dict]:
+            ec2 = account.client("ec2")
+            return ec2.describe_launch_template_versions(**selector, Versions=[version])["LaunchTemplateVersions"]
+
+        versions = account.read(("ec2.template", *selector.values(), version), describe)
         if not versions:
             raise EvidenceMissing(f"launch template version {version} not found", {"launchTemplate": template})
         return template, versions[0].get("LaunchTemplateData", {})
@@ -29,7 +34,7 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
     def imdsv2() -> Verdict:
         template, data = template_data()
         if template is None:
-            return Verdict(False, "node group has no launch template: IMDS defaults allow IMDSv1", {"launchTemplate": None})
+            return Verdict(False, "no launch template: the IMDS defaults allow IMDSv1", {"launchTemplate": None})
         options = data.get("MetadataOptions", {})
         passed = options.get("HttpTokens") == "required" and options.get("HttpPutResponseHopLimit") == 1
         message = f"HttpTokens={options.get('HttpTokens')}, hop limit={options.get('HttpPutResponseHopLimit')}"
@@ -38,13 +43,18 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
     def volumes() -> Verdict:
         template, data = template_data()
         if template is None:
-            return Verdict(False, "node group has no launch template: volume encryption is not declared", {"launchTemplate": None})
-        ebs = [m.get("Ebs", {}) for m in data.get("BlockDeviceMappings", []) if "Ebs" in m]
+            return Verdict(False, "no launch template: volume encryption is not declared", {"launchTemplate": None})
+        mappings = data.get("BlockDeviceMappings", [])
+        ebs = [m["Ebs"] for m in mappings if "Ebs" in m]
         unencrypted = [e for e in ebs if e.get("Encrypted") is not True]
-        passed = bool(ebs) and not unencrypted
-        message = "all EBS volumes encrypted" if passed else (
-            "launch template declares no EBS volume" if not ebs else f"{len(unencrypted)} EBS volume(s) not encrypted")
-        return Verdict(passed, message, {"launchTemplate": template, "BlockDeviceMappings": data.get("BlockDeviceMappings", [])})
+        if not ebs:
+            message = "the launch template declares no EBS volume"
+        elif unencrypted:
+            message = f"{len(unencrypted)} of {len(ebs)} EBS volume(s) not encrypted"
+        else:
+            message = "all EBS volumes encrypted"
+        evidence = {"launchTemplate": template, "BlockDeviceMappings": mappings}
+        return Verdict(bool(ebs) and not unencrypted, message, evidence)
 
     resource = outputs.label("nodeGroupName")
     return [

@@ -4,10 +4,8 @@ from __future__ import annotations
 import fnmatch
 import json
 
-from botocore.exceptions import ClientError
-
 from ..account import Account
-from ..control import Control, Verdict, error_code, unavailable
+from ..control import Control, Verdict, unavailable
 from ..kms_keys import same_key
 from ..outputs import MissingOutput, StackOutputs
 from ..policy_documents import has_wildcard_principal, parse, statements
@@ -19,6 +17,7 @@ RULES = (
     "ecr-lifecycle-policy",
     "ecr-repository-policy-no-wildcard-principal",
 )
+SCANNING_FREQUENCIES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
 
 
 def controls(account: Account, outputs: StackOutputs) -> list[Control]:
@@ -34,7 +33,9 @@ def _repository_controls(account: Account, outputs: StackOutputs, name: str) -> 
         return account.client("ecr")
 
     def repository() -> dict:
-        return account.read(("ecr.repository", name), lambda: ecr().describe_repositories(repositoryNames=[name])["repositories"][0])
+        return account.read(
+            ("ecr.repository", name), lambda: ecr().describe_repositories(repositoryNames=[name])["repositories"][0]
+        )
 
     def immutable() -> Verdict:
         mutability = repository().get("imageTagMutability")
@@ -42,10 +43,12 @@ def _repository_controls(account: Account, outputs: StackOutputs, name: str) -> 
 
     def scan_on_push() -> Verdict:
         repo_setting = repository().get("imageScanningConfiguration", {})
-        registry = account.read(("ecr.registry-scanning",), lambda: ecr().get_registry_scanning_configuration()["scanningConfiguration"])
-        # Registry rules override the repository setting, and with ENHANCED scanning they are the only setting.
+        registry = account.read(
+            ("ecr.registry-scanning",), lambda: ecr().get_registry_scanning_configuration()["scanningConfiguration"]
+        )
+        # Registry rules override the repository setting; with ENHANCED scanning they are the only setting.
         rule_scans = any(
-            rule.get("scanFrequency") in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
+            rule.get("scanFrequency") in SCANNING_FREQUENCIES
             and any(fnmatch.fnmatchcase(name, f.get("filter", "")) for f in rule.get("repositoryFilters", []))
             for rule in registry.get("rules", [])
         )
@@ -57,31 +60,35 @@ def _repository_controls(account: Account, outputs: StackOutputs, name: str) -> 
     def kms() -> Verdict:
         expected = outputs.require("kmsKeyArns.ecr")
         encryption = repository().get("encryptionConfiguration", {})
-        passed = encryption.get("encryptionType") in ("KMS", "KMS_DSSE") and same_key(encryption.get("kmsKey"), expected)
-        message = f"encryption {encryption.get('encryptionType')} with {encryption.get('kmsKey') or 'no key'}, expected {expected}"
-        return Verdict(passed, message, {"encryptionConfiguration": encryption})
+        kind, key = encryption.get("encryptionType"), encryption.get("kmsKey")
+        passed = kind in ("KMS", "KMS_DSSE") and same_key(key, expected)
+        return Verdict(passed, f"encryption {kind} with {key or 'no key'}, expected {expected}",
+                       {"encryptionConfiguration": encryption})
 
     def lifecycle() -> Verdict:
-        try:
-            text = account.read(("ecr.lifecycle", name), lambda: ecr().get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])
-        except ClientError as error:
-            if error_code(error) != "LifecyclePolicyNotFoundException":
-                raise
+        text = account.read_setting(
+            ("ecr.lifecycle", name),
+            lambda: ecr().get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"],
+            not_configured="LifecyclePolicyNotFoundException",
+        )
+        if text is None:
             return Verdict(False, "no lifecycle policy", {"lifecyclePolicy": None})
-        rules = json.loads(text).get("rules", [])
-        return Verdict(bool(rules), f"lifecycle policy with {len(rules)} rule(s)", {"lifecyclePolicy": json.loads(text)})
+        policy = json.loads(text)
+        rules = policy.get("rules", [])
+        return Verdict(bool(rules), f"lifecycle policy with {len(rules)} rule(s)", {"lifecyclePolicy": policy})
 
     def no_wildcard_principal() -> Verdict:
-        try:
-            text = account.read(("ecr.policy", name), lambda: ecr().get_repository_policy(repositoryName=name)["policyText"])
-        except ClientError as error:
-            if error_code(error) != "RepositoryPolicyNotFoundException":
-                raise
-            return Verdict(True, "no repository policy: access only through the account's IAM", {"repositoryPolicy": None})
+        text = account.read_setting(
+            ("ecr.policy", name),
+            lambda: ecr().get_repository_policy(repositoryName=name)["policyText"],
+            not_configured="RepositoryPolicyNotFoundException",
+        )
+        if text is None:
+            return Verdict(True, "no repository policy: access only through IAM", {"repositoryPolicy": None})
         policy = parse(text)
-        open_statements = [s for s in statements(policy) if s.get("Effect") == "Allow" and has_wildcard_principal(s)]
-        message = f"{len(open_statements)} statement(s) allow any principal" if open_statements else "no statement allows any principal"
-        return Verdict(not open_statements, message, {"repositoryPolicy": policy})
+        open_to_all = [s for s in statements(policy) if s.get("Effect") == "Allow" and has_wildcard_principal(s)]
+        message = f"{len(open_to_all)} statement(s) allow any principal" if open_to_all else "no `*` principal"
+        return Verdict(not open_to_all, message, {"repositoryPolicy": policy})
 
     return [
         Control("ecr-immutable-tags", name, immutable),
