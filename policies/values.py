@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Iterable
+from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
-__all__ = ["UnknownValueError", "get", "is_set", "as_list", "json_document", "truthy", "is_true", "is_false", "strings", "known"]
+__all__ = ["UnknownValueError", "get", "is_set", "as_list", "json_document", "truthy", "is_true", "known"]
 
 
 def get(props: Any, *path: Any, default: Any = None) -> Any:
@@ -84,15 +84,6 @@ def truthy(value: Any) -> bool:
 
 def is_true(props: Any, *path: Any) -> bool:
     return truthy(get(props, *path))
-
-
-def is_false(props: Any, *path: Any) -> bool:
-    value = get(props, *path)
-    return value is False or (isinstance(value, str) and value.lower() == "false")
-
-
-def strings(values: Iterable[Any]) -> list[str]:
-    return [v for v in values if isinstance(v, str)]
 
 
 def _is_sequence(value: Any) -> bool:

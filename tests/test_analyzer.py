@@ -1,6 +1,6 @@
 """The adapter drives pulumi-policy's own analyzer servicer the way the engine does."""
 import pytest
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity, StackValidationPolicy
+from pulumi_policy import PolicyConfigSchema, ResourceValidationPolicy, Severity, StackValidationPolicy
 
 from preflight.analyzer import ConfigError, evaluate
 from preflight.model import Plan, RecordedResource
@@ -30,7 +30,7 @@ POLICIES = [
     ResourceValidationPolicy(name="no-public-acl", description="No public ACL.", validate=reads_acl,
                              severity=Severity.HIGH),
     StackValidationPolicy(name="count", description="Counts.", validate=counts, severity=Severity.LOW,
-                          config_schema=__import__("pulumi_policy").PolicyConfigSchema(
+                          config_schema=PolicyConfigSchema(
                               properties={"limit": {"type": "integer", "default": 3}})),
 ]
 

@@ -7,7 +7,7 @@ import re
 from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, fsbp, nist
-from policies.rule import REAL_PREVIEW, Finding, Rule, config_value, each_resource
+from policies.rule import REAL_PREVIEW, Rule, config_value, each_resource
 from policies.rules.eks_view import clusters
 from policies.stack import depends_on, of_type
 from policies.values import get
