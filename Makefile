@@ -24,5 +24,8 @@ preview: $(VENV)/.installed ## Run the stack offline: the plan, then the policy 
 test: $(VENV)/.installed tools/node_modules/.installed ## Run the whole test suite.
 	$(PY) -m pytest
 
+bench: $(VENV)/.installed ## Measure check, scan and pack evaluation speed and memory (not a test).
+	$(PY) -m preflight.bench
+
 clean:
 	rm -rf $(VENV) .pytest_cache

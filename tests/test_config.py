@@ -97,7 +97,11 @@ def test_plaintext_secret_value_is_never_echoed(tmp_path):
 
 
 def test_secret_given_as_secure_value_is_accepted(tmp_path):
-    path = stack_variant(tmp_path, changes={"argocdSsoClientSecret": {"secure": "v1:AAAABBBB"}})
+    path = stack_variant(tmp_path, changes={
+        "argocdSsoIssuer": "https://login.example.org",
+        "argocdSsoClientId": "argocd",
+        "argocdSsoClientSecret": {"secure": "v1:AAAABBBB"},
+    })
     plan = run_with_settings(load_stack_settings(path))
     assert plan.resources
 

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from components.cluster import CONTROL_PLANE_LOG_TYPES
+from components.keys import KEY_PURPOSES
 from preflight.engine import run_program
 from preflight.model import Plan, RecordedResource
 from stack_variants import stack_variant
@@ -145,7 +146,7 @@ def test_ecr_repositories_are_immutable_scanned_encrypted_with_lifecycle_and_nam
 def test_every_symmetric_key_rotates_and_the_signing_key_is_p256(plan: Plan):
     keys = plan.by_type("aws:kms/key:Key")
     symmetric = [k for k in keys if k.inputs["keyUsage"] == "ENCRYPT_DECRYPT"]
-    assert len(symmetric) == 5
+    assert len(symmetric) == len(KEY_PURPOSES)
     for key in symmetric:
         assert key.inputs["enableKeyRotation"] is True
         assert key.inputs["bypassPolicyLockoutSafetyCheck"] is False
