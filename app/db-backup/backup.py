@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 from backup_catalog import (
-    ConfigError, Location, as_good_backup, backup_metadata, log, now, required_env, s3_client,
+    ConfigError, Location, as_good_backup, backup_metadata, key_id, log, now, required_env, s3_client,
 )
 
 MIN_PART_MB = 5  # S3's minimum for every part but the last
@@ -129,8 +129,10 @@ def publish(s3, location: Location, staging: str, staging_version: str | None, k
         version = head.get("VersionId")
         backup = as_good_backup(location, key, head)
         if backup is None or backup.sha256 != metadata["sha256"] or backup.size != int(metadata["size"]):
-            raise BackupFailed(f"stored object does not match the dump: {head.get('ContentLength')} bytes, {head.get('Metadata')}")
-        if head.get("ServerSideEncryption") != "aws:kms" or not head.get("SSEKMSKeyId", "").endswith(kms_key.rsplit("/", 1)[-1]):
+            raise BackupFailed(
+                f"stored object does not match the dump: {head.get('ContentLength')} bytes, {head.get('Metadata')}"
+            )
+        if head.get("ServerSideEncryption") != "aws:kms" or key_id(head.get("SSEKMSKeyId", "")) != key_id(kms_key):
             raise BackupFailed(f"stored object is not encrypted with {kms_key}: {head.get('SSEKMSKeyId')}")
         if sha256_of_object(s3, location.bucket, key, version) != metadata["sha256"]:
             raise BackupFailed("stored object's bytes do not hash to the dump's sha256")

@@ -58,6 +58,11 @@ def now() -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
+def key_id(kms_key: str) -> str:
+    """The key id of a KMS key ARN (S3 answers with the ARN whatever form was sent)."""
+    return kms_key.rsplit(":key/", 1)[-1]
+
+
 def s3_client():
     """An S3 client from the usual chain: AWS_REGION, IRSA credentials, AWS_ENDPOINT_URL_S3 (tests)."""
     return boto3.client("s3", config=S3_CONFIG)
@@ -79,6 +84,10 @@ class Location:
     @property
     def backups_prefix(self) -> str:
         return f"{self.prefix}{self.database}/"
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.backups_prefix}"
 
     def backup_key(self, taken_at: dt.datetime) -> str:
         return f"{self.backups_prefix}{taken_at.astimezone(dt.timezone.utc).strftime(STAMP_FORMAT)}.dump"

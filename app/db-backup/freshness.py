@@ -38,12 +38,17 @@ def main() -> int:
         log(f"freshness: cannot read backups: {type(error).__name__}: {error}")
         return 1
     if newest is None:
-        log(f"freshness: FAIL no good backup of {location.database} in s3://{location.bucket}/{location.backups_prefix}")
+        log(f"freshness: FAIL no good backup of {location.database} under {location.url}")
         return 1
     age = at - newest.taken_at
     fresh = age <= limit
-    print(json.dumps({"key": newest.key, "takenAt": newest.taken_at.isoformat(), "ageHours": round(age.total_seconds() / 3600, 2),
-                      "maxAgeHours": limit.total_seconds() / 3600, "fresh": fresh}))
+    print(json.dumps({
+        "key": newest.key,
+        "takenAt": newest.taken_at.isoformat(),
+        "ageHours": round(age.total_seconds() / 3600, 2),
+        "maxAgeHours": limit.total_seconds() / 3600,
+        "fresh": fresh,
+    }))
     log(f"freshness: {'OK' if fresh else 'FAIL'} newest backup {newest.key} is {age} old (limit {limit})")
     return 0 if fresh else 1
 

@@ -38,7 +38,7 @@ def chosen_backup(s3, location: Location) -> Backup:
         return named_backup(s3, location, key)
     newest = next(good_backups(s3, location), None)
     if newest is None:
-        raise RestoreFailed(f"no good backup of {location.database} under s3://{location.bucket}/{location.backups_prefix}")
+        raise RestoreFailed(f"no good backup of {location.database} under {location.url}")
     return newest
 
 
@@ -68,7 +68,9 @@ def restore(dump_path: str, target: str) -> None:
 
 
 def as_json(backup: Backup) -> str:
-    return json.dumps({"key": backup.key, "takenAt": backup.taken_at.isoformat(), "size": backup.size, "sha256": backup.sha256})
+    return json.dumps(
+        {"key": backup.key, "takenAt": backup.taken_at.isoformat(), "size": backup.size, "sha256": backup.sha256}
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,3 +118,13 @@ def table_contents(setup: BackupSetup, dbname: str) -> dict[str, str]:
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1", dbname
     ).split()
     return {t: setup.psql(f"COPY (SELECT * FROM {t} ORDER BY 1) TO STDOUT", dbname) for t in tables}
+
+
+def assert_no_good_backup(setup: BackupSetup) -> None:
+    """No finished object, and both restore and the freshness check find nothing to take."""
+    finished = [k for k in setup.objects() if not k.startswith(f"{setup.prefix}.incoming/")]
+    assert finished == []
+    freshness = setup.run("freshness.py")
+    assert freshness.returncode == 1 and "no good backup" in freshness.stderr
+    restore = setup.run("restore.py", RESTORE_DATABASE="never_created")
+    assert restore.returncode == 1 and "no good backup" in restore.stderr

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from backup_harness import SEED_SQL, BackupSetup
+from backup_harness import SEED_SQL, BackupSetup, assert_no_good_backup
 from stalled_dump import install, stop_stalled
 
 POLL_S = 0.05
@@ -19,15 +19,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def assert_no_good_backup(setup: BackupSetup) -> None:
-    finished = [k for k in setup.objects() if not k.startswith(f"{setup.prefix}.incoming/")]
-    assert finished == []
-    freshness = setup.run("freshness.py")
-    assert freshness.returncode == 1 and "no good backup" in freshness.stderr
-    restore = setup.run("restore.py", RESTORE_DATABASE="never_created")
-    assert restore.returncode == 1 and "no good backup" in restore.stderr
 
 
 def uploads_in_progress(setup: BackupSetup) -> list[dict]:
