@@ -122,7 +122,7 @@ PROGRAM_MUTATIONS = [
 
 
 def _variant(plan: Plan, name: str, mutate: Callable[[dict], None]) -> Plan:
-    [target] = [r for r in plan.resources if r.name == name and r.custom]
+    [target] = [r for r in plan.resources if r.name == name and (r.custom or r.remote)]
     inputs = copy.deepcopy(target.inputs)
     mutate(inputs)
     changed = dataclasses.replace(target, inputs=inputs)
