@@ -308,7 +308,9 @@ CATALOG: tuple[WorkloadControl, ...] = (
                 "imageReferences": list(p.signed_image_patterns),
                 "failureAction": p.failure_action,
                 "type": "Cosign",
-                "mutateDigest": False,
+                # Tags are rewritten to the digest that was verified, so what runs is exactly what
+                # was signed. Kyverno allows the mutation only when the rule enforces.
+                "mutateDigest": p.failure_action == "Enforce",
                 "verifyDigest": True,
                 "required": True,
                 "attestors": [{"entries": [{"keys": {
