@@ -51,6 +51,16 @@ class ClusterArgs:
     deletion_protection: bool
 
 
+def no_creator_admin(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """pulumi-eks always grants the identity running `pulumi up` a hidden cluster-admin entry
+    (CIS EKS 5.1); cluster access must come only from the access entries named in config."""
+    if args.type_ != "aws:eks/cluster:Cluster":
+        return None
+    access = dict(args.props.get("accessConfig") or {})
+    access["bootstrapClusterCreatorAdminPermissions"] = False
+    return pulumi.ResourceTransformResult(props={**args.props, "accessConfig": access}, opts=args.opts)
+
+
 def _access_entries(args: ClusterArgs) -> dict[str, eks.AccessEntryArgs]:
     entries = {}
     for kind, arns, policy in (("admin", args.admin_principal_arns, ADMIN_POLICY), ("viewer", args.viewer_principal_arns, VIEW_POLICY)):
@@ -99,7 +109,7 @@ class Cluster(pulumi.ComponentResource):
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
             deletion_protection=args.deletion_protection,
             tags={"Name": args.cluster_name},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group], transforms=[no_creator_admin]),
         )
         self.oidc_provider_arn = self.eks.oidc_provider_arn
         self.oidc_issuer = self.eks.oidc_provider_url

@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from components.cluster import CONTROL_PLANE_LOG_TYPES
+import pulumi
+
+from components.cluster import CONTROL_PLANE_LOG_TYPES, no_creator_admin
 from components.keys import KEY_PURPOSES
 from preflight.engine import run_program
 from preflight.model import Plan, RecordedResource
@@ -41,6 +43,18 @@ def test_cluster_control_plane(plan: Plan):
     assert inputs["authenticationMode"] == "API"
     assert inputs["skipDefaultNodeGroup"] is True
     assert inputs["deletionProtection"] is (plan.stack == "prod")
+
+
+def test_cluster_creator_gets_no_hidden_admin_entry():
+    # pulumi-eks builds its aws:eks/cluster:Cluster child with creator admin on; the transform
+    # registered on the component turns it off (the child only exists in a real preview).
+    props = {"name": "devsecops-prod", "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}}
+    child = pulumi.ResourceTransformArgs(custom=True, type_="aws:eks/cluster:Cluster", name="cluster-eks-eksCluster", props=props, opts=pulumi.ResourceOptions())
+    result = no_creator_admin(child)
+    assert result.props["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
+    assert result.props["name"] == "devsecops-prod"
+    other = pulumi.ResourceTransformArgs(custom=True, type_="aws:iam/role:Role", name="r", props={}, opts=pulumi.ResourceOptions())
+    assert no_creator_admin(other) is None
 
 
 def test_cluster_access_entries_come_from_config(plan: Plan):
