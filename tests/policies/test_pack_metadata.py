@@ -48,3 +48,9 @@ def test_pack_version_matches_pulumipolicy_yaml():
 
 def test_policies_md_is_generated_from_the_current_metadata():
     assert docs.TARGET.read_text() == docs.render(), "docs/policies.md is stale: run python -m policies.docs"
+
+
+def test_readme_rule_table_is_generated_from_the_current_metadata():
+    readme = docs.README.read_text()
+    assert docs.README_START in readme and docs.README_END in readme
+    assert readme == docs.readme_with_table(readme), "README rule table is stale: run python -m policies.docs"
