@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from preflight.model import Plan, RecordedResource
@@ -118,13 +118,18 @@ def evaluate(
 
     info = servicer.GetAnalyzerInfo(None, None)
     resolved = reconcile_config(info, config or {})
-    servicer.Configure(_configure_request(resolved), None)
+    configure = _configure_request(resolved)
+    servicer.Configure(configure, None)
+    for_type = _servicers_by_type(name, version, policies, configure, _resource_types(pack.RULES))
 
-    requests = [_analyze_request(r, plan) for r in plan.resources]
     violations: list[Violation] = []
     not_applicable: list[NotApplicable] = []
-    for request in requests:
-        response = servicer.Analyze(request, None)
+    for resource in plan.resources:
+        typed = for_type(resource.type)
+        if typed is None:
+            continue
+        request = _analyze_request(resource, plan)
+        response = typed.Analyze(request, None)
         violations += _violations(response, default_urn=request.urn)
         not_applicable += [NotApplicable(n.policy_name, request.urn, n.reason) for n in response.not_applicable]
     stack_response = servicer.AnalyzeStack(_stack_request(plan), None)
@@ -136,6 +141,34 @@ def evaluate(
     failing = {v.policy for v in violations} | {n.policy for n in not_applicable if not n.urn}
     passed = tuple(m.name for m in metadata if m.enforcement != "disabled" and m.name not in failing)
     return Evaluation(name, version, metadata, tuple(violations), tuple(not_applicable), passed)
+
+
+def _resource_types(rules: Sequence[Any]) -> dict[str, tuple[str, ...]]:
+    """Which resource types each of the pack's resource rules judges (it returns at once on others)."""
+    return {r.name: r.resource_types for r in rules if not r.is_stack_rule}
+
+
+def _servicers_by_type(name, version, policies, configure, targets):
+    """One configured servicer per resource type, holding only the resource policies that judge it.
+
+    The SDK converts a resource's inputs once per policy it runs; a policy that ignores the type
+    would only convert and return. Same policies, same config, same verdicts, a fraction of the
+    work. Policies the pack does not describe (no known targets) run on every type.
+    """
+    cache: dict[str, Any] = {}
+
+    def for_type(type_token: str):
+        if type_token not in cache:
+            subset = [p for p in policies if isinstance(p, ResourceValidationPolicy)
+                      and type_token in targets.get(p.name, (type_token,))]
+            typed = None
+            if subset:
+                typed = _PolicyAnalyzerServicer(name, version, subset, EnforcementLevel.ADVISORY)
+                typed.Configure(configure, None)
+            cache[type_token] = typed
+        return cache[type_token]
+
+    return for_type
 
 
 def reconcile_config(info: Any, given: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -44,19 +44,20 @@ def preflight(*args: str) -> list[str]:
 
 
 def services_stack(directory: Path, count: int) -> Path:
-    """Pulumi.dev.yaml with `count` services in a chain (each calls the next)."""
+    """Pulumi.dev.yaml with `count` services: a chain (each calls the next), the last one calls postgres."""
     doc = yaml.safe_load((PROJECT_ROOT / "Pulumi.dev.yaml").read_text())
     config = doc["config"]
     registry = f"{config['devsecops-platform:accountId']}.dkr.ecr.{config['aws:region']}.amazonaws.com"
-    template = config["devsecops-platform:services"]["backend"]
+    shipped = config["devsecops-platform:services"]
     services = {}
     for index in range(count):
         name = f"svc-{index:03d}"
         services[name] = {
-            **template,
+            **shipped["backend"],
             "image": f"{registry}/devsecops-dev/{name}@sha256:{index:064x}",
-            "calls": [f"svc-{index + 1:03d}"] if index + 1 < count else [],
+            "calls": [f"svc-{index + 1:03d}" if index + 1 < count else "postgres"],
         }
+    services["postgres"] = shipped["postgres"]
     config["devsecops-platform:services"] = services
     path = directory / f"services-{count}" / "Pulumi.dev.yaml"
     path.parent.mkdir()
