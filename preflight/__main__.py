@@ -4,6 +4,7 @@
   python -m preflight check --stack dev            program + policy pack offline, report violations
   python -m preflight scan PATH...                 the pack's Kubernetes rules over plain YAML manifests
   python -m preflight report EVENT_LOG             reports from a real preview's engine event log
+  python -m preflight verify --outputs FILE        live evidence: the deployed account, read-only, per control
 
 Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 usage or configuration errors.
 Reports go to stdout (or --output); progress and errors go to stderr.
@@ -26,10 +27,11 @@ def _stack_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--stack-file", type=Path, help="path to any stack settings file")
 
 
-def _report_arguments(parser: argparse.ArgumentParser) -> None:
+def _report_arguments(parser: argparse.ArgumentParser, pack_config: bool = True) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     parser.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
-    parser.add_argument("--policy-pack-config", type=Path, help="pack config JSON (default: policies/config/<environment>.json)")
+    if pack_config:
+        parser.add_argument("--policy-pack-config", type=Path, help="pack config JSON (default: policies/config/<environment>.json)")
 
 
 def _progress(done: int, total: int) -> None:
@@ -71,6 +73,25 @@ def cmd_report(args: argparse.Namespace):
     return report_from_event_log(args.event_log, args.policy_pack_config, args.stack_file)
 
 
+def cmd_verify(args: argparse.Namespace):
+    from preflight.commands import verify_live
+
+    return verify_live(args.outputs, dict(args.overrides), args.stack, args.endpoint_url)
+
+
+def _output_value(text: str) -> tuple[str, object]:
+    """key=value for --set; the value is JSON when it parses, else a plain string (a name or ARN)."""
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2])
@@ -97,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--stack-file", type=Path, help="stack file (default: Pulumi.<stack>.yaml of the log's stack)")
     _report_arguments(report)
     report.set_defaults(run=cmd_report, reports=True)
+
+    verify = commands.add_parser("verify", help="check the deployed account's controls with boto3 (read-only)")
+    verify.add_argument("--outputs", type=Path, help="JSON of `pulumi stack output --json --stack NAME`")
+    verify.add_argument("--stack", help="stack name shown in the report")
+    verify.add_argument("--set", dest="overrides", action="append", type=_output_value, default=[], metavar="KEY=VALUE",
+                        help="give or replace one output when no outputs file is at hand (repeatable)")
+    verify.add_argument("--endpoint-url", help="send every AWS call to this endpoint (testing against a local emulator)")
+    _report_arguments(verify, pack_config=False)
+    verify.set_defaults(run=cmd_verify, reports=True)
     return parser
 
 

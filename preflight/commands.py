@@ -111,3 +111,39 @@ def report_from_event_log(event_log: Path, pack_config: Path | None, stack_file:
     passed = tuple(p.name for p in metadata if p.enforcement != "disabled" and p.name not in failing)
     evaluation = Evaluation(pack.PACK_NAME, pack.PACK_VERSION, metadata, violations, (), passed)
     return from_evaluation("report", events.stack, events.resources, evaluation)
+
+
+def verify_live(outputs_file: Path | None, overrides: dict[str, Any], stack: str | None, endpoint_url: str | None) -> Report:
+    """Live evidence: each control's pass/fail/error as a report, under the pack's rule names."""
+    import json
+
+    from policies import pack
+    from preflight.analyzer import Violation
+    from preflight.report import ResourceEntry
+    from preflight.verify import StackOutputs, Status, verify
+
+    if outputs_file is not None and not outputs_file.is_file():
+        raise UsageError(f"stack outputs file {outputs_file} not found (write it with pulumi stack output --json)")
+    outputs = (StackOutputs.from_file(outputs_file) if outputs_file else StackOutputs()).merged(overrides)
+    results = verify(outputs, endpoint_url=endpoint_url)
+
+    metadata = evaluate(Plan("verify", stack or "", (), {}), {}).policies
+    checked = {r.rule for r in results}
+    policies = tuple(p for p in metadata if p.name in checked)
+    severity = {p.name: p.severity for p in policies}
+    violations = tuple(
+        Violation(r.rule, severity.get(r.rule, "unspecified"), "mandatory", r.resource,
+                  f"{r.message}\nevidence: {json.dumps(r.evidence, default=str, sort_keys=True)}")
+        for r in results if r.status is Status.FAIL
+    )
+    errors = tuple(f"{r.rule} {r.resource}: {r.message}" for r in results if r.status is Status.ERROR)
+    not_passing = {r.rule for r in results if r.status is not Status.PASS}
+    resources = tuple(
+        ResourceEntry(r.resource, "aws:live-evidence", r.rule, None, {"status": r.status.value, "evidence": r.evidence})
+        for r in results
+    )
+    return Report(
+        kind="verify", stack=stack or outputs.values.get("clusterName"), policy_pack=pack.PACK_NAME,
+        policy_pack_version=pack.PACK_VERSION, resources=resources, policies=policies, violations=violations,
+        passed=tuple(p.name for p in policies if p.name not in not_passing), errors=errors, errors_fail=True,
+    )

@@ -40,7 +40,7 @@ class ResourceEntry:
 
 @dataclass(frozen=True)
 class Report:
-    kind: str  # check | scan | report
+    kind: str  # check | scan | report | verify
     stack: str | None
     policy_pack: str
     policy_pack_version: str
@@ -50,6 +50,8 @@ class Report:
     passed: tuple[str, ...]
     errors: tuple[str, ...] = ()
     locations: dict[str, Location] = field(default_factory=dict)  # urn -> where to point
+    # Live evidence that could not be read proves nothing, so for `verify` an error fails the run.
+    errors_fail: bool = False
 
     @property
     def mandatory(self) -> tuple[Violation, ...]:
@@ -57,7 +59,7 @@ class Report:
 
     @property
     def failed(self) -> bool:
-        return bool(self.mandatory)
+        return bool(self.mandatory) or (self.errors_fail and bool(self.errors))
 
     def policy(self, name: str) -> PolicyMetadata | None:
         return next((p for p in self.policies if p.name == name), None)

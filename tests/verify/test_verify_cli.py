@@ -1,11 +1,16 @@
-"""`python -m preflight.verify`: reads the outputs file, takes overrides, exits 0 only if all pass."""
+"""`python -m preflight verify`: live evidence in the shared report formats; errors never pass."""
 from __future__ import annotations
 
 import json
 
+import jsonschema
+
 from moto_server import FAKE_CREDENTIALS
-from preflight.verify.__main__ import main
+from preflight.__main__ import main
+from preflight.stack_files import PROJECT_ROOT
 from verify_account import build_account
+
+REPORT_SCHEMA = json.loads((PROJECT_ROOT / "preflight" / "report.schema.json").read_text())
 
 
 def use_fake_credentials(monkeypatch):
@@ -13,25 +18,53 @@ def use_fake_credentials(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_CREDENTIALS["aws_secret_access_key"])
 
 
-def test_outputs_file_of_a_compliant_account_exits_zero(aws, tmp_path, monkeypatch, capsys):
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    return code, capsys.readouterr()
+
+
+def test_compliant_account_passes_every_control_in_the_json_report(aws, tmp_path, monkeypatch, capsys):
     use_fake_credentials(monkeypatch)
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(build_account(aws.endpoint_url)))
 
-    code = main(["--outputs", str(outputs), "--endpoint-url", aws.endpoint_url, "--json"])
+    code, captured = run(capsys, "verify", "--outputs", outputs, "--stack", "dev", "--endpoint-url", aws.endpoint_url, "--format", "json")
 
-    results = json.loads(capsys.readouterr().out)
+    document = json.loads(captured.out)
+    jsonschema.validate(document, REPORT_SCHEMA)
     assert code == 0
-    assert {r["status"] for r in results} == {"pass"}
+    assert document["kind"] == "verify" and document["stack"] == "dev"
+    assert document["violations"] == [] and document["errors"] == []
+    assert set(document["passed"]) == {p["name"] for p in document["policies"]}
+    assert all(r["inputs"]["status"] == "pass" for r in document["resources"])
 
 
-def test_an_override_that_disagrees_with_the_account_exits_non_zero(aws, tmp_path, monkeypatch, capsys):
+def test_a_setting_that_disagrees_with_the_account_fails_its_rule_with_evidence(aws, tmp_path, monkeypatch, capsys):
     use_fake_credentials(monkeypatch)
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(build_account(aws.endpoint_url)))
 
-    code = main(["--outputs", str(outputs), "--endpoint-url", aws.endpoint_url, "--set", "clusterLogRetentionDays=365"])
+    code, captured = run(capsys, "verify", "--outputs", outputs, "--endpoint-url", aws.endpoint_url,
+                         "--set", "clusterLogRetentionDays=365", "--format", "json")
 
-    failed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    violations = json.loads(captured.out)["violations"]
     assert code == 1
-    assert len(failed) == 1 and "cloudwatch-log-group-retention" in failed[0]
+    assert [v["policy"] for v in violations] == ["cloudwatch-log-group-retention"]
+    assert "evidence:" in violations[0]["message"]
+
+
+def test_unreadable_controls_are_errors_that_fail_the_run(aws, tmp_path, monkeypatch, capsys):
+    use_fake_credentials(monkeypatch)
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"region": "eu-west-1", "clusterName": "absent"}))
+
+    code, captured = run(capsys, "verify", "--outputs", outputs, "--endpoint-url", aws.endpoint_url, "--format", "markdown")
+
+    assert code == 1
+    assert "### Errors" in captured.out
+    assert "## ❌" in captured.out
+
+
+def test_missing_outputs_file_is_a_usage_error(tmp_path, capsys):
+    code, captured = run(capsys, "verify", "--outputs", tmp_path / "absent.json")
+    assert code == 2 and "pulumi stack output --json" in captured.err
