@@ -69,7 +69,8 @@ oidc = {"oidc_provider_arn": cluster.oidc_provider_arn, "oidc_issuer": cluster.o
 
 app_namespace = RestrictedNamespace("app-namespace", RestrictedNamespaceArgs(
     name=APP_NAMESPACE, kubernetes_version=cfg.kubernetes_version, provider=k8s,
-    quota=workload_quota([(s.resources, s.replicas) for s in cfg.services.values()] + [(BACKUP_RESOURCES, 1)]),
+    # Room for every service's replicas, plus the backup job and the backup freshness job.
+    quota=workload_quota([(s.resources, s.replicas) for s in cfg.services.values()] + [(BACKUP_RESOURCES, 2)]),
 ))
 in_app_namespace = (app_namespace.namespace,)
 

@@ -67,6 +67,7 @@ class GitOpsSettings:
 class BackupSettings:
     schedule: str
     retention_days: int
+    max_age_hours: int
     image: str
 
 
@@ -246,6 +247,7 @@ def load_config() -> StackConfig:
         "argocdSsoClientId": raw.string("argocdSsoClientId"),
         "backupSchedule": raw.string("backupSchedule"),
         "backupRetentionDays": raw.integer("backupRetentionDays"),
+        "backupMaxAgeHours": raw.integer("backupMaxAgeHours"),
         "backupImage": raw.string("backupImage"),
     }
     sso_secret_set = bool(raw.string("argocdSsoClientSecret"))
@@ -325,6 +327,7 @@ def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output
         backup=BackupSettings(
             schedule=s["backupSchedule"],
             retention_days=s["backupRetentionDays"],
+            max_age_hours=s["backupMaxAgeHours"],
             image=s["backupImage"],
         ),
     )

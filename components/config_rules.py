@@ -321,6 +321,7 @@ def check_backups(s: dict[str, Any], registry_host: str, stack: str) -> list[Con
     if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
         problems.append(_problem("backupSchedule", s["backupSchedule"], "a five-field cron schedule, e.g. 0 2 * * *"))
     problems += _in_range("backupRetentionDays", s["backupRetentionDays"], 1, 3650)
+    problems += _in_range("backupMaxAgeHours", s["backupMaxAgeHours"], 1, 720)
     if s["environment"] == "prod" and s["backupRetentionDays"] < PROD_MIN_BACKUP_RETENTION_DAYS:
         problems.append(_problem("backupRetentionDays", s["backupRetentionDays"], f"{PROD_MIN_BACKUP_RETENTION_DAYS} or more when environment is prod"))
     repository = f"{registry_host}/{s['namePrefix']}-{stack}/db-backup@sha256:"

@@ -32,6 +32,7 @@ STORAGE_SIZE = "20Gi"
 STORAGE_CLASS = "gp3-encrypted"
 BACKUP_RESOURCES = Resources(requests={"cpu": "100m", "memory": "128Mi"}, limits={"cpu": "500m", "memory": "512Mi"})
 BACKUP_DEADLINE_SECONDS = 3600
+FRESHNESS_SCHEDULE = "17 * * * *"
 
 
 def backup_scripts() -> dict[str, str]:
@@ -91,25 +92,41 @@ def statefulset_spec(service: Service, part_of: str, secret_name: str, secret_ke
     }
 
 
+def backup_env(service: Service, secret_name: str, secret_key: str, bucket_name: pulumi.Input[str],
+               kms_key_arn: pulumi.Input[str], region: str) -> list[dict]:
+    """What backup.py reads: where the database is, how to log in, where and how to store the dump."""
+    return [
+        {"name": "PGHOST", "value": service.name},
+        {"name": "PGPORT", "value": str(service.port)},
+        {"name": "PGUSER", "value": USER},
+        {"name": "PGDATABASE", "value": DATABASE},
+        password_env(secret_name, secret_key, "PGPASSWORD"),
+        {"name": "BACKUP_BUCKET", "value": bucket_name},
+        {"name": "BACKUP_PREFIX", "value": BACKUP_PREFIX},
+        {"name": "BACKUP_KMS_KEY_ID", "value": kms_key_arn},
+        {"name": "AWS_REGION", "value": region},
+    ]
+
+
+def freshness_env(backup: BackupSettings, bucket_name: pulumi.Input[str], region: str) -> list[dict]:
+    """What freshness.py reads: which backups to look at and how old the newest may be; no password."""
+    return [
+        {"name": "PGDATABASE", "value": DATABASE},
+        {"name": "BACKUP_BUCKET", "value": bucket_name},
+        {"name": "BACKUP_PREFIX", "value": BACKUP_PREFIX},
+        {"name": "AWS_REGION", "value": region},
+        {"name": "BACKUP_MAX_AGE_HOURS", "value": str(backup.max_age_hours)},
+    ]
+
+
 def cronjob_spec(
-    service: Service, backup: BackupSettings, part_of: str, secret_name: str, secret_key: str,
-    bucket_name: pulumi.Input[str], kms_key_arn: pulumi.Input[str], region: str, scripts_config_map: str,
+    backup: BackupSettings, part_of: str, script: str, schedule: str, env: list[dict], scripts_config_map: str,
 ) -> dict:
     container = {
         "name": BACKUP_WORKLOAD,
         "image": backup.image,
-        "command": ["python3", f"{SCRIPTS_MOUNT}/backup.py"],
-        "env": [
-            {"name": "PGHOST", "value": service.name},
-            {"name": "PGPORT", "value": str(service.port)},
-            {"name": "PGUSER", "value": USER},
-            {"name": "PGDATABASE", "value": DATABASE},
-            password_env(secret_name, secret_key, "PGPASSWORD"),
-            {"name": "BACKUP_BUCKET", "value": bucket_name},
-            {"name": "BACKUP_PREFIX", "value": BACKUP_PREFIX},
-            {"name": "BACKUP_KMS_KEY_ID", "value": kms_key_arn},
-            {"name": "AWS_REGION", "value": region},
-        ],
+        "command": ["python3", f"{SCRIPTS_MOUNT}/{script}"],
+        "env": env,
         "resources": container_resources(BACKUP_RESOURCES),
         "securityContext": container_security_context(BACKUP_UID),
         "volumeMounts": [{"name": "scripts", "mountPath": SCRIPTS_MOUNT, "readOnly": True}, dict(TMP_MOUNT)],
@@ -125,7 +142,7 @@ def cronjob_spec(
         "volumes": [{"name": "scripts", "configMap": {"name": scripts_config_map, "defaultMode": 0o444}}, dict(TMP_VOLUME)],
     }
     return {
-        "schedule": backup.schedule,
+        "schedule": schedule,
         "timeZone": "Etc/UTC",
         # Two dumps at once would only compete for the database; a late one waits for the next slot.
         "concurrencyPolicy": "Forbid",
@@ -228,10 +245,24 @@ class Database(pulumi.ComponentResource):
             f"{name}-backup-scripts", metadata={**backup_metadata, "name": f"{BACKUP_WORKLOAD}-scripts"},
             data=backup_scripts(), opts=k8s_opts,
         )
+        after_scripts = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[backup_account, scripts]))
         self.cronjob = k8s.batch.v1.CronJob(
             f"{name}-backup", metadata=backup_metadata,
-            spec=cronjob_spec(service, args.backup, args.part_of, args.secret_name, args.secret_key,
-                              bucket.bucket, args.backups_kms_key_arn, args.region, f"{BACKUP_WORKLOAD}-scripts"),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[backup_account, scripts])),
+            spec=cronjob_spec(
+                args.backup, args.part_of, "backup.py", args.backup.schedule,
+                backup_env(service, args.secret_name, args.secret_key, bucket.bucket, args.backups_kms_key_arn, args.region),
+                f"{BACKUP_WORKLOAD}-scripts",
+            ),
+            opts=after_scripts,
+        )
+        # Backups that silently stop are found within the hour: this job fails once the newest
+        # good backup is older than backupMaxAgeHours (a failed Job is what cluster alerting sees).
+        self.freshness_cronjob = k8s.batch.v1.CronJob(
+            f"{name}-backup-freshness", metadata={**backup_metadata, "name": f"{BACKUP_WORKLOAD}-freshness"},
+            spec=cronjob_spec(
+                args.backup, args.part_of, "freshness.py", FRESHNESS_SCHEDULE,
+                freshness_env(args.backup, bucket.bucket, args.region), f"{BACKUP_WORKLOAD}-scripts",
+            ),
+            opts=after_scripts,
         )
         self.register_outputs({"backupBucketName": bucket.bucket, "backupRoleArn": backup_role.arn})

@@ -54,6 +54,7 @@ BAD_INPUTS = [
     ({"ciProvider": "azure-devops"}, "dev", "devsecops-platform:ciAzureDevOpsOrganizationId", "GUID"),
     ({"clusterAdminPrincipalArns": ["admin"]}, "dev", "devsecops-platform:clusterAdminPrincipalArns[0]", "IAM role or user ARN"),
     ({"ecrImages": ["Frontend"]}, "dev", "devsecops-platform:ecrImages[0]", "lower-case"),
+    ({"backupMaxAgeHours": 0}, "dev", "devsecops-platform:backupMaxAgeHours", "from 1 to 720"),
 ]
 
 

@@ -60,7 +60,8 @@ def test_every_kubernetes_resource_uses_the_cluster_provider(plan: Plan):
 def test_workloads_run_restricted(plan: Plan):
     docs = workloads(plan)
     assert sorted((d["kind"], d["metadata"]["name"]) for d in docs) == [
-        ("CronJob", "db-backup"), ("Deployment", "backend"), ("Deployment", "frontend"), ("StatefulSet", "postgres"),
+        ("CronJob", "db-backup"), ("CronJob", "db-backup-freshness"), ("Deployment", "backend"), ("Deployment", "frontend"),
+        ("StatefulSet", "postgres"),
     ]
     for doc in docs:
         spec = pod_spec(doc)
@@ -123,9 +124,9 @@ def test_namespaces_are_restricted_and_the_app_namespace_has_quota_and_limits(pl
     assert quota["metadata"]["namespace"] == "app"
     hard = quota["spec"]["hard"]
     assert hard["services.loadbalancers"] == "0" and hard["services.nodeports"] == "0"
-    # Room for every replica and a surge twin: dev runs 1+1+1 replicas and the backup job.
+    # Room for every replica and a surge twin: dev runs 1+1+1 replicas, the backup and the freshness job.
     if plan.stack == "dev":
-        assert hard["pods"] == "8" and hard["limits.cpu"] == "5000m"
+        assert hard["pods"] == "10" and hard["limits.cpu"] == "6000m"
 
 
 # --- Kyverno ------------------------------------------------------------------------------------
@@ -321,7 +322,7 @@ def test_backup_role_is_limited_to_the_bucket_prefix(plan: Plan):
 
 
 def test_backup_cronjob_runs_the_repository_scripts_once_at_a_time(plan: Plan):
-    cron = manifest(plan.one("kubernetes:batch/v1:CronJob"))["spec"]
+    cron = manifest(plan.one("kubernetes:batch/v1:CronJob", "database-backup"))["spec"]
     assert cron["schedule"] == "0 2 * * *" and cron["concurrencyPolicy"] == "Forbid"
     assert cron["successfulJobsHistoryLimit"] == 3 and cron["failedJobsHistoryLimit"] == 3 and cron["startingDeadlineSeconds"] > 0
     job = cron["jobTemplate"]["spec"]
@@ -338,6 +339,20 @@ def test_backup_cronjob_runs_the_repository_scripts_once_at_a_time(plan: Plan):
     assert container["command"] == ["python3", "/app/backup.py"]  # where the db-backup image keeps them
     account = next(d for d in manifests(plan) if d["kind"] == "ServiceAccount" and d["metadata"]["name"] == "db-backup")
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": f"arn:aws:iam::{ACCOUNTS[plan.stack]}:role/devsecops-{plan.stack}-db-backup"}
+
+
+def test_freshness_cronjob_checks_backups_hourly_without_the_database_password(plan: Plan):
+    cron = manifest(plan.one("kubernetes:batch/v1:CronJob", "database-backup-freshness"))["spec"]
+    assert cron["schedule"] == "17 * * * *" and cron["concurrencyPolicy"] == "Forbid"
+    pod = cron["jobTemplate"]["spec"]["template"]["spec"]
+    container, = pod["containers"]
+    assert container["command"] == ["python3", "/app/freshness.py"]
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    assert env == {
+        "PGDATABASE": "app", "BACKUP_BUCKET": plan.outputs["backupBucketName"], "BACKUP_PREFIX": "postgres/",
+        "AWS_REGION": "eu-west-1", "BACKUP_MAX_AGE_HOURS": "26",
+    }
+    assert pod["serviceAccountName"] == "db-backup"  # the IRSA role that may list the backup prefix
 
 
 def test_protect_only_in_prod(plan: Plan):
