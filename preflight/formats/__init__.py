@@ -12,8 +12,6 @@ def renderer(name: str) -> Callable[..., str]:
     return {"text": text.render, "json": json_doc.render, "markdown": markdown.render, "html": html.render, "sarif": sarif.render}[name]
 
 
-FORMATS = ("text", "json", "markdown", "html", "sarif")
-
 
 def detail(message: str) -> str:
     """The SDK prefixes every violation message with the policy description; keep the specific part."""
