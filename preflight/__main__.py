@@ -42,17 +42,18 @@ def _progress(done: int, total: int) -> None:
 
 def cmd_preview(args: argparse.Namespace):
     """The plan as a tree and counts, then the pack's verdict on it (like `pulumi preview --policy-pack`)."""
-    from preflight.commands import check_plan, stack_path
+    from preflight.commands import check_plan, pack_config_for, stack_path
     from preflight.engine import run_program
     from preflight.plan_tree import render_counts, render_tree
 
     path = stack_path(args.stack, args.stack_file)
+    config = pack_config_for(path, args.policy_pack_config)
     plan = run_program(stack_file=path)
     print(render_tree(plan))
     print()
     print(render_counts(plan))
     print()
-    return check_plan(plan, path, args.policy_pack_config)
+    return check_plan(plan, path, config)
 
 
 def cmd_check(args: argparse.Namespace):

@@ -46,18 +46,18 @@ def check(stack: str | None, stack_file: Path | None, pack_config: Path | None, 
     from preflight.manifests import export_manifests
 
     path = stack_path(stack, stack_file)
-    pack_config_for(path, pack_config)  # a missing pack config is a usage error before the program runs
+    config = pack_config_for(path, pack_config)  # a missing pack config is a usage error before the program runs
     plan = run_program(stack_file=path)
     if manifests_out is not None:
         export_manifests(plan, manifests_out)
-    return check_plan(plan, path, pack_config)
+    return check_plan(plan, path, config)
 
 
-def check_plan(plan: Plan, path: Path, pack_config: Path | None) -> Report:
+def check_plan(plan: Plan, path: Path, config: dict[str, Any]) -> Report:
     """The pack's verdict on an already-run plan, with findings located in the repository."""
     from preflight.locations import program_locations
 
-    evaluation = evaluate(plan, pack_config_for(path, pack_config))
+    evaluation = evaluate(plan, config)
     return from_evaluation("check", plan.stack, plan.resources, evaluation, program_locations(plan, _relative(path)))
 
 

@@ -12,7 +12,6 @@ def renderer(name: str) -> Callable[..., str]:
     return {"text": text.render, "json": json_doc.render, "markdown": markdown.render, "html": html.render, "sarif": sarif.render}[name]
 
 
-
 def detail(message: str) -> str:
     """The SDK prefixes every violation message with the policy description; keep the specific part."""
     head, _, rest = message.partition("\n")
