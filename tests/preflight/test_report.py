@@ -25,6 +25,13 @@ def test_report_gives_exactly_the_violations_the_engine_reported(preflight):
     assert document["stack"] == "prod" and document["kind"] == "report"
 
 
+def test_applied_remediations_are_not_violations(preflight):
+    # A remediate-level policy that fixed its resource emits a policyRemediateEvent, not a violation.
+    assert '"policyRemediateEvent"' in PROD_LOG.read_text()
+    document = preflight("report", PROD_LOG, "--format", "json").json()
+    assert "ecr-scan-on-push" not in {v["policy"] for v in document["violations"]}
+
+
 def test_mandatory_event_fails_the_report_and_advisory_does_not(preflight):
     assert preflight("report", PROD_LOG).status == 1
     advisory = preflight("report", DEV_LOG, "--format", "json")
