@@ -4,7 +4,7 @@
   python -m preflight check --stack dev            program + policy pack offline, report violations
   python -m preflight scan PATH...                 the pack's Kubernetes rules over plain YAML manifests
   python -m preflight report EVENT_LOG             reports from a real preview's engine event log
-  python -m preflight verify --outputs FILE        live evidence: the deployed account, read-only, per control
+  python -m preflight verify --stack dev           live evidence: the deployed account, read-only, per control
 
 Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 usage or configuration errors.
 Reports go to stdout (or --output); progress and errors go to stderr.
@@ -121,8 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(run=cmd_report, reports=True)
 
     verify = commands.add_parser("verify", help="check the deployed account's controls with boto3 (read-only)")
-    verify.add_argument("--outputs", type=Path, help="JSON of `pulumi stack output --json --stack NAME`")
-    verify.add_argument("--stack", help="stack name shown in the report")
+    verify.add_argument("--outputs", type=Path, help="JSON of `pulumi stack output --json --stack NAME` saved to a file")
+    verify.add_argument("--stack", help="stack name; without --outputs or --set, its outputs are read with the pulumi CLI")
     verify.add_argument("--set", dest="overrides", action="append", type=_output_value, default=[], metavar="KEY=VALUE",
                         help="give or replace one output when no outputs file is at hand (repeatable)")
     verify.add_argument("--endpoint-url", help="send every AWS call to this endpoint (testing against a local emulator)")

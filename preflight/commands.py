@@ -113,6 +113,27 @@ def report_from_event_log(event_log: Path, pack_config: Path | None, stack_file:
     return from_evaluation("report", events.stack, events.resources, evaluation)
 
 
+def stack_outputs_from_cli(stack: str) -> dict[str, Any]:
+    """`pulumi stack output --json --stack NAME`, for when no saved outputs file is given."""
+    import json
+    import shutil
+    import subprocess
+
+    if shutil.which("pulumi") is None:
+        raise UsageError("no --outputs file given and the pulumi CLI is not on PATH to read the stack's outputs")
+    completed = subprocess.run(["pulumi", "stack", "output", "--json", "--stack", stack],
+                               capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    if completed.returncode != 0:
+        raise UsageError(f"pulumi stack output --stack {stack} failed: {completed.stderr.strip()}")
+    try:
+        values = json.loads(completed.stdout)
+    except json.JSONDecodeError as err:
+        raise UsageError(f"pulumi stack output --stack {stack} did not print JSON: {err}") from err
+    if not isinstance(values, dict):
+        raise UsageError(f"pulumi stack output --stack {stack} did not print a JSON object")
+    return values
+
+
 def verify_live(outputs_file: Path | None, overrides: dict[str, Any], stack: str | None, endpoint_url: str | None) -> Report:
     """Live evidence: each control's pass/fail/error as a report, under the pack's rule names."""
     import json
@@ -124,7 +145,13 @@ def verify_live(outputs_file: Path | None, overrides: dict[str, Any], stack: str
 
     if outputs_file is not None and not outputs_file.is_file():
         raise UsageError(f"stack outputs file {outputs_file} not found (write it with pulumi stack output --json)")
-    outputs = (StackOutputs.from_file(outputs_file) if outputs_file else StackOutputs()).merged(overrides)
+    if outputs_file is not None:
+        outputs = StackOutputs.from_file(outputs_file)
+    elif stack and not overrides:
+        outputs = StackOutputs(stack_outputs_from_cli(stack))
+    else:
+        outputs = StackOutputs()
+    outputs = outputs.merged(overrides)
     results = verify(outputs, endpoint_url=endpoint_url)
 
     metadata = evaluate(Plan("verify", stack or "", (), {}), {}).policies

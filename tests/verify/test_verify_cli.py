@@ -68,3 +68,27 @@ def test_unreadable_controls_are_errors_that_fail_the_run(aws, tmp_path, monkeyp
 def test_missing_outputs_file_is_a_usage_error(tmp_path, capsys):
     code, captured = run(capsys, "verify", "--outputs", tmp_path / "absent.json")
     assert code == 2 and "pulumi stack output --json" in captured.err
+
+
+def test_stack_outputs_are_read_with_the_pulumi_cli_when_no_file_is_given(aws, tmp_path, monkeypatch, capsys):
+    use_fake_credentials(monkeypatch)
+    saved = tmp_path / "outputs.json"
+    saved.write_text(json.dumps(build_account(aws.endpoint_url)))
+    # A stand-in `pulumi` that answers `pulumi stack output --json --stack dev` from the saved outputs.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pulumi"
+    fake.write_text(f'#!/bin/sh\n[ "$*" = "stack output --json --stack dev" ] || exit 3\ncat "{saved}"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+
+    code, captured = run(capsys, "verify", "--stack", "dev", "--endpoint-url", aws.endpoint_url, "--format", "json")
+
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["summary"]["verdict"] == "pass"
+
+
+def test_without_outputs_or_pulumi_cli_verify_says_what_to_give(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, captured = run(capsys, "verify", "--stack", "dev")
+    assert code == 2 and "--outputs" in captured.err
