@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+FORMAT ?= text
 
-.PHONY: preview test bench clean
+.PHONY: preview test bench check scan report verify clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard app/backend/requirements.txt)
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,18 @@ preview: $(VENV)/.installed ## Run the stack offline: the plan, then the policy 
 
 test: $(VENV)/.installed tools/node_modules/.installed ## Run the whole test suite.
 	$(PY) -m pytest
+
+check: $(VENV)/.installed ## Program + policy pack offline: make check STACK=prod FORMAT=sarif
+	$(PY) -m preflight check --stack $(STACK) --format $(FORMAT)
+
+scan: $(VENV)/.installed ## The pack's Kubernetes rules over manifests: make scan PATHS="deploy/ rendered.yaml"
+	$(PY) -m preflight scan $(PATHS) --format $(FORMAT)
+
+report: $(VENV)/.installed ## Reports from a real preview's event log: make report EVENT_LOG=preview.events.jsonl
+	$(PY) -m preflight report $(EVENT_LOG) --format $(FORMAT)
+
+verify: $(VENV)/.installed ## Live evidence from the deployed account: make verify STACK=prod
+	$(PY) -m preflight verify --stack $(STACK) --format $(FORMAT)
 
 bench: $(VENV)/.installed ## Measure check, scan and pack evaluation speed and memory (not a test).
 	$(PY) -m preflight.bench
