@@ -87,8 +87,13 @@ class Rule:
             report_violation(f"{CANNOT_VERIFY}: {unknown.message}", None)
 
     def _validate_stack(self, args, report_violation) -> None:
-        for finding in self.check(args, args.get_config()):
-            report_violation(finding.message, finding.urn)
+        # An unknown read outside `each_resource` concerns the stack as a whole; left to the SDK it
+        # would become an advisory note, so it is reported here at the rule's own level.
+        try:
+            for finding in self.check(args, args.get_config()):
+                report_violation(finding.message, finding.urn)
+        except UnknownValueError as unknown:
+            report_violation(f"{CANNOT_VERIFY}: {unknown.message}", None)
 
 
 def each_resource(resources: Iterable[Any], check: Callable[[Any], Iterable[str]]) -> Iterable[Finding]:

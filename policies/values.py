@@ -40,7 +40,11 @@ def is_set(props: Any, *path: Any) -> bool:
         value = get(props, *path)
     except UnknownValueError:
         return True
-    return value not in (None, "", [], {}) and not (_is_sequence(value) and len(value) == 0)
+    # Emptiness by length: comparing the SDK's dict proxy with {} reads every value inside it, and
+    # an unknown nested there would raise instead of counting as set.
+    if isinstance(value, (Mapping, str)) or _is_sequence(value):
+        return len(value) > 0
+    return value is not None
 
 
 def known(props: Any, *path: Any) -> tuple[bool, Any]:

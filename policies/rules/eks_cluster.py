@@ -13,7 +13,6 @@ from policies.stack import depends_on, of_type
 from policies.values import get
 
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-OPEN_CIDRS = {"0.0.0.0/0", "::/0"}
 TAGS = ("eks", "control-plane")
 
 
@@ -58,12 +57,21 @@ def _public_endpoint(args, config):
             yield "the public API endpoint is enabled; this environment allows none"
             return
         for cidr in cluster.public_cidrs():
-            if cidr in OPEN_CIDRS:
+            network = _network(cidr)
+            if network is None:
+                yield f"public endpoint CIDR {cidr!r} is not a CIDR"
+            elif network.prefixlen == 0:  # 0.0.0.0/0 or ::/0 in any spelling, whatever config allows
                 yield f"the public API endpoint is open to {cidr}"
-            elif not any(ipaddress.ip_network(cidr, strict=False).subnet_of(a) for a in allowed
-                         if a.version == ipaddress.ip_network(cidr, strict=False).version):
+            elif not any(a.version == network.version and network.subnet_of(a) for a in allowed):
                 yield f"public endpoint CIDR {cidr} is not within the allowed CIDRs"
     return each_resource(clusters(args.resources), check)
+
+
+def _network(cidr):
+    try:
+        return ipaddress.ip_network(str(cidr).strip(), strict=False)
+    except ValueError:
+        return None
 
 
 def _private_endpoint(args, config):

@@ -7,7 +7,7 @@ from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, config_value
-from policies.rules.iam_documents import actions, allows, condition_values, statements
+from policies.rules.iam_documents import actions, allows, condition_values, grants_action, principals, statements
 from policies.values import as_list, get, json_document
 
 ROLE = "aws:iam/role:Role"
@@ -20,7 +20,9 @@ ATTACHMENTS = (
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
 )
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
-EQUALS = ("StringEquals", "ForAllValues:StringEquals", "ForAnyValue:StringEquals")
+# Operators that pin a key to the listed values. ForAllValues:StringEquals is not one: it holds when
+# the key is absent from the request.
+EQUALS = ("StringEquals", "ForAnyValue:StringEquals")
 TAGS = ("iam",)
 
 
@@ -90,9 +92,9 @@ def _web_identity_statements(args, ci_issuers, want_ci: bool):
     """(label, issuer, statement) for web-identity trust statements of one kind (CI or IRSA)."""
     document = json_document(args.props, "assumeRolePolicy")
     for i, statement in enumerate(statements(document)):
-        if not allows(statement) or WEB_IDENTITY not in actions(statement):
+        if not allows(statement) or not grants_action(statement, WEB_IDENTITY):
             continue
-        federated = " ".join(as_list((statement.get("Principal") or {}).get("Federated")))
+        federated = " ".join(principals(statement, "Federated"))
         keys = " ".join(k for entries in (statement.get("Condition") or {}).values() for k in (entries or {}))
         is_ci = any(issuer in federated or issuer in keys for issuer in ci_issuers)
         if is_ci == want_ci:

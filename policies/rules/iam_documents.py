@@ -1,6 +1,7 @@
 """Reading IAM-style policy documents (IAM, KMS key, ECR repository, S3 bucket policies)."""
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Any, Iterable
 
 from policies.values import as_list
@@ -20,13 +21,22 @@ def actions(statement: Any) -> list[str]:
     return [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
 
 
-def principals(statement: Any) -> list[str]:
-    """Every principal value, flattened; "*" stands for everyone."""
+def grants_action(statement: Any, action: str) -> bool:
+    """Whether the statement's Action covers `action`: IAM matches actions case-insensitively, with
+    '*' and '?' wildcards ('sts:*' and '*' grant AssumeRoleWithWebIdentity too)."""
+    return any(fnmatchcase(action.lower(), pattern.lower()) for pattern in actions(statement))
+
+
+def principals(statement: Any, kind: str | None = None) -> list[str]:
+    """Every principal value (of one kind, e.g. "Federated", if given), flattened; "*" stands for
+    everyone, and a bare "*" principal is of every kind."""
     principal = statement.get("Principal")
     if principal is None:
         return []
     if isinstance(principal, str):
         return [principal]
+    if kind is not None:
+        return [p for p in as_list(principal.get(kind)) if isinstance(p, str)]
     found: list[str] = []
     for value in principal.values():
         found += [p for p in as_list(value) if isinstance(p, str)]
@@ -34,7 +44,8 @@ def principals(statement: Any) -> list[str]:
 
 
 def has_wildcard_principal(statement: Any) -> bool:
-    return "*" in principals(statement)
+    """Everyone is a principal: '*' in Principal, or a NotPrincipal (everyone but those named)."""
+    return "*" in principals(statement) or statement.get("NotPrincipal") is not None
 
 
 def conditions(statement: Any) -> dict[str, dict[str, list[Any]]]:
@@ -43,6 +54,24 @@ def conditions(statement: Any) -> dict[str, dict[str, list[Any]]]:
     for operator, entries in (statement.get("Condition") or {}).items():
         out[operator] = {key: as_list(value) for key, value in (entries or {}).items()}
     return out
+
+
+def _binding(operator: str) -> bool:
+    """Null only tests whether a key is present; ...IfExists and ForAllValues: operators hold when
+    the key is absent from the request. None of them narrows anything by itself."""
+    return operator != "Null" and not operator.endswith("IfExists") and not operator.startswith("ForAllValues:")
+
+
+def _matches_anything(operator: str, values: list[Any]) -> bool:
+    """A (String|Arn)Like operator whose every pattern is only wildcards matches every value."""
+    like = "Like" in operator and "NotLike" not in operator
+    return like and all(isinstance(v, str) and "*" in v and set(v) <= {"*", "?"} for v in values)
+
+
+def has_constraining_condition(statement: Any) -> bool:
+    """Whether some condition narrows who or what the statement applies to."""
+    return any(_binding(operator) and not _matches_anything(operator, values)
+               for operator, entries in conditions(statement).items() for values in entries.values())
 
 
 def condition_values(statement: Any, key_suffix: str, operators: Iterable[str]) -> list[Any] | None:

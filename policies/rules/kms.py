@@ -5,7 +5,7 @@ from pulumi_policy import Severity
 
 from policies.frameworks import fsbp, nist
 from policies.rule import Rule, config_value
-from policies.rules.iam_documents import allows, conditions, has_wildcard_principal, statements
+from policies.rules.iam_documents import allows, has_constraining_condition, has_wildcard_principal, statements
 from policies.values import get, is_true, json_document
 
 KEY = "aws:kms/key:Key"
@@ -34,8 +34,9 @@ def _key_policy(args, config):
         yield "no explicit key policy; the default policy delegates everything to account IAM"
         return
     for i, statement in enumerate(statements(document)):
-        if allows(statement) and has_wildcard_principal(statement) and not conditions(statement):
-            yield f"statement {statement.get('Sid', i)} allows principal '*' without conditions"
+        if allows(statement) and has_wildcard_principal(statement) and not has_constraining_condition(statement):
+            yield (f"statement {statement.get('Sid', i)} allows principal '*' without a condition that "
+                   "constrains it (wildcard-only, Null, IfExists and ForAllValues conditions do not)")
 
 
 DELETION_CONFIG = {

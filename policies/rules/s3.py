@@ -6,11 +6,14 @@ the bucket itself count too.
 """
 from __future__ import annotations
 
+import re
+from fnmatch import fnmatchcase
+
 from pulumi_policy import Severity
 
 from policies.frameworks import fsbp, nist
 from policies.rule import Rule, each_resource
-from policies.rules.iam_documents import conditions, statements
+from policies.rules.iam_documents import conditions, grants_action, principals, statements
 from policies.stack import companions, of_type
 from policies.values import as_list, get, is_set, is_true, json_document, truthy
 
@@ -71,24 +74,52 @@ def _versioning(args, config):
     return each_resource(of_type(args.resources, *BUCKETS), check)
 
 
-def _denies_insecure_transport(statement) -> bool:
-    if statement.get("Effect") != "Deny":
-        return False
-    secure = conditions(statement).get("Bool", {}).get("aws:SecureTransport")
-    return secure is not None and [str(v).lower() for v in secure] == ["false"]
+def _on_insecure_transport(statement) -> bool:
+    """The statement's condition is exactly "the request was not made over TLS"."""
+    for operator, entries in conditions(statement).items():
+        if operator not in ("Bool", "BoolIfExists"):  # aws:SecureTransport is in every request
+            continue
+        for key, values in entries.items():
+            if key.lower() == "aws:securetransport" and [str(v).lower() for v in values] == ["false"]:
+                return True
+    return False
+
+
+def _covers_bucket(statement, bucket_name) -> bool:
+    """The statement's Resource covers the bucket and every object in it.
+
+    A bucket without a literal name (auto-named) cannot be matched by name; the statement is then
+    taken to be about the bucket the policy is attached to.
+    """
+    if bucket_name is None:
+        return True
+    # Any partition (aws, aws-cn, aws-us-gov) names the same bucket.
+    patterns = [re.sub(r"^arn:[^:]*:s3:::", "arn:aws:s3:::", p)
+                for p in as_list(statement.get("Resource")) if isinstance(p, str)]
+    wanted = (f"arn:aws:s3:::{bucket_name}", f"arn:aws:s3:::{bucket_name}/*")
+    return all(any(p == "*" or fnmatchcase(arn, p) for p in patterns) for arn in wanted)
+
+
+def _denies_insecure_transport(statement, bucket_name) -> bool:
+    """Deny, to everyone, every S3 action, on the bucket and its objects, without TLS."""
+    return (statement.get("Effect") == "Deny" and "*" in principals(statement)
+            and statement.get("NotPrincipal") is None and grants_action(statement, "s3:*")
+            and _on_insecure_transport(statement) and _covers_bucket(statement, bucket_name))
 
 
 def _tls_only(args, config):
     attached = companions(args.resources, "bucket", *BUCKET_POLICY)
 
     def check(bucket):
-        policies = attached(bucket, get(bucket.props, "bucket"))
+        name = get(bucket.props, "bucket")
+        policies = attached(bucket, name)
         documents = [json_document(p.props, "policy") for p in policies]
         inline = json_document(bucket.props, "policy")
         if inline:
             documents.append(inline)
-        if not any(_denies_insecure_transport(s) for d in documents for s in statements(d)):
-            yield "no bucket policy denies requests without TLS (aws:SecureTransport false)"
+        if not any(_denies_insecure_transport(s, name) for d in documents for s in statements(d)):
+            yield ("no bucket policy statement denies, to principal '*', every S3 action ('s3:*') on the "
+                   "bucket and its objects without TLS (Bool aws:SecureTransport false)")
     return each_resource(of_type(args.resources, *BUCKETS), check)
 
 

@@ -1,6 +1,8 @@
 """VPC: flow logs on every VPC; no security-group ingress from anywhere except allowed LB ports."""
 from __future__ import annotations
 
+import ipaddress
+
 from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, fsbp, nist
@@ -13,7 +15,6 @@ FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-OPEN = {"0.0.0.0/0", "::/0"}
 TAGS = ("network", "vpc")
 
 
@@ -36,15 +37,24 @@ INGRESS_CONFIG = {
 }
 
 
+def is_everywhere(cidr) -> bool:
+    """0.0.0.0/0 or ::/0 however spelled ("0::/0", "::0/0"); a CIDR that does not parse is no
+    address range AWS would accept, so it is judged as open rather than passed."""
+    try:
+        return ipaddress.ip_network(str(cidr).strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return True
+
+
 def _open_ingress(rule, allowed_ports):
     """The message for one ingress rule open to the world on ports not allowed, or None."""
     cidrs = [c for c in as_list(get(rule, "cidrBlocks")) + as_list(get(rule, "ipv6CidrBlocks"))
-             + as_list(get(rule, "cidrIpv4")) + as_list(get(rule, "cidrIpv6")) if c in OPEN]
+             + as_list(get(rule, "cidrIpv4")) + as_list(get(rule, "cidrIpv6")) if is_everywhere(c)]
     if not cidrs:
         return None
-    protocol = str(get(rule, "protocol", default=get(rule, "ipProtocol", default="-1")))
+    protocol = str(get(rule, "protocol", default=get(rule, "ipProtocol", default="-1"))).lower()
     low, high = get(rule, "fromPort"), get(rule, "toPort")
-    if protocol in ("-1", "all") or low is None or high is None:
+    if protocol in ("-1", "-1.0", "all") or low is None or high is None:
         return f"allows all traffic from {', '.join(cidrs)}"
     ports = range(int(low), int(high) + 1)
     if len(ports) > 1024 or any(p not in allowed_ports for p in ports):

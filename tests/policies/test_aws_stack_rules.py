@@ -89,7 +89,7 @@ def test_ecr_lifecycle_policy_is_related_to_its_repository(link, expected):
     assert_outcome(run(repo, lifecycle), "ecr-lifecycle-policy", expected)
 
 
-TLS_ONLY = policy_json({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+TLS_ONLY = policy_json({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::platform-backups", "arn:aws:s3:::platform-backups/*"],
                         "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
 COMPANIONS = {
     PAB: {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True},
