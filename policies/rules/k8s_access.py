@@ -5,13 +5,15 @@ from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, cis_k8s
 from policies.rule import Rule, config_value
-from policies.values import as_list, get
+from policies.values import as_list, get, is_set
 
 SERVICE = "kubernetes:core/v1:Service"
 RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
 ROLES = (f"{RBAC}:Role", f"{RBAC}:ClusterRole")
 BINDINGS = (f"{RBAC}:RoleBinding", f"{RBAC}:ClusterRoleBinding")
 ESCALATION_VERBS = ("bind", "escalate", "impersonate")
+# What those verbs act on: roles (escalate), bindings' roles (bind), identities (impersonate).
+ESCALATION_RESOURCES = ("*", "roles", "clusterroles", "users", "groups", "serviceaccounts", "uids", "userextras/*")
 TAGS = ("kubernetes", "rbac")
 
 SERVICE_CONFIG = {
@@ -24,11 +26,17 @@ SERVICE_CONFIG = {
 
 def _service_type(args, config):
     kind = get(args.props, "spec", "type", default="ClusterIP")
-    if kind in config_value(config, SERVICE_CONFIG, "allowedTypes"):
+    # externalIPs make any type answer on node addresses (presence: unknown addresses still expose).
+    external_ips = is_set(args.props, "spec", "externalIPs")
+    if kind in config_value(config, SERVICE_CONFIG, "allowedTypes") and not external_ips:
         return
     ident = f"{get(args.props, 'metadata', 'namespace', default='default')}/{get(args.props, 'metadata', 'name')}"
-    if ident not in config_value(config, SERVICE_CONFIG, "exemptServices"):
+    if ident in config_value(config, SERVICE_CONFIG, "exemptServices"):
+        return
+    if kind not in config_value(config, SERVICE_CONFIG, "allowedTypes"):
         yield f"Service {ident} is of type {kind}, which exposes it outside the cluster"
+    if external_ips:
+        yield f"Service {ident} sets externalIPs, which exposes it on those addresses outside the cluster"
 
 
 def _rules(args):
@@ -38,7 +46,7 @@ def _rules(args):
 
 def _rbac_wildcards(args, config):
     for i, rule in _rules(args):
-        for field in ("apiGroups", "resources", "verbs"):
+        for field in ("apiGroups", "resources", "verbs", "nonResourceURLs"):
             if "*" in as_list(get(rule, field)):
                 yield f"rules[{i}].{field} contains '*'"
 
@@ -53,9 +61,12 @@ def _cluster_admin_binding(args, config):
 
 def _escalation_verbs(args, config):
     for i, rule in _rules(args):
-        verbs = [v for v in as_list(get(rule, "verbs")) if v in ESCALATION_VERBS]
-        if verbs:
-            yield f"rules[{i}] grants {', '.join(verbs)}"
+        verbs = as_list(get(rule, "verbs"))
+        named = [v for v in verbs if v in ESCALATION_VERBS]
+        if named:
+            yield f"rules[{i}] grants {', '.join(named)}"
+        elif "*" in verbs and any(r in ESCALATION_RESOURCES for r in as_list(get(rule, "resources"))):
+            yield f"rules[{i}] grants bind, escalate and impersonate through verbs '*' on RBAC or identity resources"
 
 
 _RBAC_URL = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/"
@@ -63,11 +74,12 @@ _RBAC_URL = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/"
 RULES = (
     Rule(
         name="k8s-service-type-restricted",
-        description="Services stay inside the cluster (ClusterIP) unless config allows that Service another type.",
+        description="Services stay inside the cluster (ClusterIP, no externalIPs) unless config exempts that Service.",
         severity=Severity.HIGH,
         controls=(cis_eks("5.4.5"), cis_k8s("5.7.1")),
         tags=("kubernetes", "network", "exposure"),
-        remediation="Use ClusterIP and expose through the ingress; list intended load balancers in exemptServices.",
+        remediation="Use type ClusterIP without externalIPs and expose through the ingress; list intended "
+                    "load balancers in exemptServices.",
         url="https://kubernetes.io/docs/concepts/services-networking/service/#publishing-services-service-types",
         check=_service_type,
         resource_types=(SERVICE,),
@@ -75,11 +87,11 @@ RULES = (
     ),
     Rule(
         name="k8s-rbac-no-wildcards",
-        description="Roles and ClusterRoles name their API groups, resources and verbs; no '*'.",
+        description="Roles and ClusterRoles name their API groups, resources, verbs and non-resource URLs; no '*'.",
         severity=Severity.HIGH,
         controls=(cis_eks("4.1.3"), cis_k8s("5.1.3")),
         tags=TAGS,
-        remediation="List the exact apiGroups, resources and verbs the subject needs.",
+        remediation="List the exact apiGroups, resources, verbs and nonResourceURLs the subject needs.",
         url=_RBAC_URL,
         check=_rbac_wildcards,
         resource_types=ROLES,
@@ -97,11 +109,13 @@ RULES = (
     ),
     Rule(
         name="k8s-rbac-no-escalation-verbs",
-        description="No role grants the bind, escalate or impersonate verbs.",
+        description="No role grants the bind, escalate or impersonate verbs, by name or through verbs '*' "
+                    "on roles, bindings' roles or identities.",
         severity=Severity.HIGH,
         controls=(cis_eks("4.1.8"), cis_k8s("5.1.8")),
         tags=TAGS,
-        remediation="Remove bind, escalate and impersonate from the role's verbs.",
+        remediation="Remove bind, escalate and impersonate from the role's verbs, and list exact verbs "
+                    "instead of '*' on RBAC and identity resources.",
         url=_RBAC_URL,
         check=_escalation_verbs,
         resource_types=ROLES,

@@ -7,7 +7,7 @@ from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, config_value, each_resource
 from policies.rules.eks_view import COMPONENT
 from policies.stack import of_type, referenced
-from policies.values import get, is_set, truthy
+from policies.values import UnknownValueError, get, is_set, truthy
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -36,9 +36,19 @@ def _private_subnets(args, config):
     yield from each_resource(of_type(args.resources, COMPONENT), default_node_group)
 
 
+def _installs_ssh_key(node_group_props) -> bool:
+    """EKS opens SSH only with a key pair: remoteAccess without ec2SshKey (source security groups
+    alone, or empty) installs nothing to log in with. An unknown remoteAccess may hold a key."""
+    try:
+        remote_access = get(node_group_props, "remoteAccess")
+    except UnknownValueError:
+        return True
+    return remote_access is not None and is_set(remote_access, "ec2SshKey")
+
+
 def _no_ssh(args, config):
-    if args.resource_type == NODE_GROUP and is_set(args.props, "remoteAccess"):
-        yield "node group allows SSH remote access"
+    if args.resource_type == NODE_GROUP and _installs_ssh_key(args.props):
+        yield "node group allows SSH remote access (remoteAccess.ec2SshKey)"
     if args.resource_type == LAUNCH_TEMPLATE and is_set(args.props, "keyName"):
         yield "launch template installs an SSH key pair"
 

@@ -71,7 +71,7 @@ CASES = [
     ("cloudwatch-log-group-kms", LOG_GROUP, "kmsKeyId", UNKNOWN, "pass"),
     ("cloudwatch-log-group-retention", LOG_GROUP, None, None, "pass"),
     ("cloudwatch-log-group-retention", LOG_GROUP, "retentionInDays", 90, "fail"),
-    ("cloudwatch-log-group-retention", LOG_GROUP, "retentionInDays", DELETE, "fail"),
+    ("cloudwatch-log-group-retention", LOG_GROUP, "retentionInDays", DELETE, "pass"),  # never expires
     ("cloudwatch-log-group-retention", LOG_GROUP, "retentionInDays", UNKNOWN, "unknown"),
     ("ecr-immutable-tags", REPOSITORY, None, None, "pass"),
     ("ecr-immutable-tags", REPOSITORY, "imageTagMutability", "MUTABLE", "fail"),
