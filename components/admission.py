@@ -49,9 +49,16 @@ class AdmissionArgs:
     provider: k8s.Provider
 
 
+def controller_values(name: str, high_availability: bool) -> dict:
+    replicas = (3 if name == "admissionController" else 2) if high_availability else 1
+    # The chart reads the admission controller's resources under `container`, the other
+    # controllers' at their top level; a key in the wrong place is silently ignored.
+    resources = {"container": {"resources": CONTROLLER_RESOURCES}} if name == "admissionController" else {"resources": CONTROLLER_RESOURCES}
+    return {"replicas": replicas, **resources}
+
+
 def chart_values(args: AdmissionArgs, role_arn: pulumi.Input[str]) -> dict:
-    replicas = {name: (3 if name == "admissionController" else 2) if args.high_availability else 1 for name in CONTROLLERS}
-    values = {name: {"replicas": replicas[name], "container": {"resources": CONTROLLER_RESOURCES}} for name in CONTROLLERS}
+    values = {name: controller_values(name, args.high_availability) for name in CONTROLLERS}
     values["admissionController"]["rbac"] = {"serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": {"eks.amazonaws.com/role-arn": role_arn}}}
     # Signature verification reads ECR and KMS with the IRSA role; the SDKs need the region.
     values["admissionController"]["container"]["extraEnvVars"] = [{"name": "AWS_REGION", "value": args.region}]

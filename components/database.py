@@ -59,8 +59,11 @@ def statefulset_spec(service: Service, part_of: str, secret_name: str, secret_ke
         ],
         "resources": container_resources(service.resources),
         "securityContext": container_security_context(POSTGRES_UID),
+        # First start runs initdb, a restart after a crash replays WAL: both may take minutes, during
+        # which liveness must not restart the server (it would start the recovery over again).
+        "startupProbe": {**pg_isready, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 60},
         "readinessProbe": {**pg_isready, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
-        "livenessProbe": {**pg_isready, "initialDelaySeconds": 30, "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6},
+        "livenessProbe": {**pg_isready, "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6},
         "volumeMounts": [
             {"name": "data", "mountPath": DATA_DIR},
             {"name": "run", "mountPath": "/var/run/postgresql"},

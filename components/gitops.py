@@ -19,6 +19,8 @@ IN_CLUSTER = "https://kubernetes.default.svc"
 COMPONENT_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
 # Objects the stack itself owns in the app namespace; Git must not override them.
 STACK_OWNED_KINDS = ("ResourceQuota", "LimitRange", "NetworkPolicy")
+# Nor may Git grant anyone API rights in the namespace (the app's pods run without tokens).
+RBAC_KINDS = ("Role", "RoleBinding")
 
 
 def oidc_config(settings: GitOpsSettings) -> str:
@@ -71,7 +73,8 @@ def app_project(settings: GitOpsSettings, app_namespace: str) -> dict:
             "sourceRepos": [settings.repo_url],
             "destinations": [{"server": IN_CLUSTER, "namespace": app_namespace}],
             "clusterResourceWhitelist": [],
-            "namespaceResourceBlacklist": [{"group": "*", "kind": kind} for kind in STACK_OWNED_KINDS],
+            "namespaceResourceBlacklist": [{"group": "*", "kind": kind} for kind in STACK_OWNED_KINDS]
+            + [{"group": "rbac.authorization.k8s.io", "kind": kind} for kind in RBAC_KINDS],
             "orphanedResources": {"warn": True},
         },
     }

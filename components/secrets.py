@@ -18,11 +18,37 @@ from components.policy_documents import allow, document, to_json
 
 NAMESPACE = "external-secrets"
 SERVICE_ACCOUNT = "external-secrets"
+# The app namespace's own identity towards AWS: the SecretStore authenticates as it, so only a
+# store in that namespace can read the app's secrets, and the controller itself holds no AWS rights.
+READER_SERVICE_ACCOUNT = "secrets-reader"
+STORE_NAME = "aws-secrets-manager"
 # The Kubernetes Secret in the app namespace and its key; services read it through secretEnv.
 APP_SECRET_NAME = "app-secrets"
 DB_PASSWORD_KEY = "db-password"
 WEBHOOK_PORT = 10250
 CONTROLLER_RESOURCES = {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+
+
+def chart_values(high_availability: bool) -> dict:
+    replicas = 2 if high_availability else 1
+    component = {"replicaCount": replicas, "resources": CONTROLLER_RESOURCES}
+    # Replicas of the controller must elect a leader, or each reconciles every ExternalSecret.
+    ha = {"leaderElect": high_availability, "podDisruptionBudget": {"enabled": high_availability}}
+    return {
+        "installCRDs": True,
+        **component,
+        **ha,
+        # No IRSA annotation here: the controller reaches AWS only as a store's own service account.
+        "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
+        "webhook": {**component, "port": WEBHOOK_PORT, "podDisruptionBudget": ha["podDisruptionBudget"]},
+        "certController": component,
+    }
+
+
+def store_spec(region: str) -> dict:
+    """Secrets Manager, reached with a token of the app namespace's reader service account (IRSA)."""
+    auth = {"jwt": {"serviceAccountRef": {"name": READER_SERVICE_ACCOUNT}}}
+    return {"provider": {"aws": {"service": "SecretsManager", "region": region, "auth": auth}}}
 
 
 @dataclass(frozen=True)
@@ -67,7 +93,7 @@ class AppSecrets(pulumi.ComponentResource):
         self.role = irsa_role(
             f"{name}-eso-irsa", role_name=f"{args.prefix}-external-secrets",
             provider_arn=args.oidc_provider_arn, issuer=args.oidc_issuer,
-            namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,
+            namespace=args.app_namespace, service_account=READER_SERVICE_ACCOUNT,
             inline_policy=to_json(document(
                 allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], [self.db_secret.arn], "ReadAppSecrets"),
                 allow(["kms:Decrypt"], args.kms_key_arn, "DecryptAppSecrets",
@@ -81,29 +107,27 @@ class AppSecrets(pulumi.ComponentResource):
             RestrictedNamespaceArgs(name=NAMESPACE, kubernetes_version=args.kubernetes_version, provider=args.provider),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        replicas = 2 if args.high_availability else 1
-        component = {"replicaCount": replicas, "resources": CONTROLLER_RESOURCES}
         self.release = helm.release(
-            f"{name}-eso", helm.EXTERNAL_SECRETS, NAMESPACE,
-            {
-                "installCRDs": True,
-                **component,
-                "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT, "annotations": {"eks.amazonaws.com/role-arn": self.role.arn}},
-                "webhook": {**component, "port": WEBHOOK_PORT},
-                "certController": component,
-            },
+            f"{name}-eso", helm.EXTERNAL_SECRETS, NAMESPACE, chart_values(args.high_availability),
             provider=args.provider, parent=self, depends_on=[self.namespace.limit_range, *args.depends_on],
         )
 
         in_app = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.release, *args.depends_on])
+        reader = k8s.core.v1.ServiceAccount(
+            f"{name}-reader-sa",
+            metadata={"name": READER_SERVICE_ACCOUNT, "namespace": args.app_namespace,
+                      "annotations": {"eks.amazonaws.com/role-arn": self.role.arn}},
+            # External Secrets requests its short-lived tokens itself; no pod mounts one.
+            automount_service_account_token=False,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on)),
+        )
         store = k8s.apiextensions.CustomResource(
             f"{name}-store",
             api_version="external-secrets.io/v1",
             kind="SecretStore",
-            metadata={"name": "aws-secrets-manager", "namespace": args.app_namespace},
-            # No auth block: the controller's own IRSA role is used, and it can read only the app's secrets.
-            spec={"provider": {"aws": {"service": "SecretsManager", "region": args.region}}},
-            opts=in_app,
+            metadata={"name": STORE_NAME, "namespace": args.app_namespace},
+            spec=store_spec(args.region),
+            opts=pulumi.ResourceOptions.merge(in_app, pulumi.ResourceOptions(depends_on=[reader])),
         )
         self.external_secret = k8s.apiextensions.CustomResource(
             f"{name}-app-secrets",
@@ -112,7 +136,7 @@ class AppSecrets(pulumi.ComponentResource):
             metadata={"name": APP_SECRET_NAME, "namespace": args.app_namespace},
             spec={
                 "refreshInterval": "1h",
-                "secretStoreRef": {"name": "aws-secrets-manager", "kind": "SecretStore"},
+                "secretStoreRef": {"name": STORE_NAME, "kind": "SecretStore"},
                 "target": {"name": APP_SECRET_NAME, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
                 "data": [{"secretKey": DB_PASSWORD_KEY, "remoteRef": {"key": self.db_secret.name}}],
             },

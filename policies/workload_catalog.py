@@ -75,10 +75,17 @@ def _containers_pattern(container: dict) -> dict:
 _ALL_CONTAINERS = "request.object.spec.[ephemeralContainers, initContainers, containers][]"
 
 
+# Kyverno evaluates foreach deny rules on DELETE requests too (pattern rules it skips), against an
+# object that is no longer there, and so can refuse to delete a compliant pod. Background scans
+# have no operation, hence the default.
+NOT_A_DELETE = {"all": [{"key": "{{ request.operation || 'BACKGROUND' }}", "operator": "NotEquals", "value": "DELETE"}]}
+
+
 def _foreach_deny(message: str, params: KyvernoParams, conditions: list[dict], *,
                   items: str = _ALL_CONTAINERS, combine: str = "any") -> dict:
-    """Denies when, for some listed element, the conditions hold ("any" or "all" of them)."""
-    return _validate(message, params, foreach=[{"list": items, "deny": {"conditions": {combine: conditions}}}])
+    """Denies when, for some listed element, the conditions hold ("any" or "all" of them); never on DELETE."""
+    foreach = [{"list": items, "deny": {"conditions": {combine: conditions}}}]
+    return {"preconditions": NOT_A_DELETE, **_validate(message, params, foreach=foreach)}
 
 
 # --- CrossGuard checks ---------------------------------------------------------------------------

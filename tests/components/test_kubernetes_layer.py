@@ -47,6 +47,47 @@ def custom(plan: Plan, kind: str) -> list[RecordedResource]:
     return [r for r in plan.resources if r.type.startswith("kubernetes:") and r.type.endswith(f":{kind}")]
 
 
+# Chart values the program may set, as documented in each pinned chart's values.yaml/README. Helm
+# ignores a key the chart does not read, so a misplaced key is a setting that silently never applies.
+# A path ends where the chart takes a free-form map or list (resources, annotations, argocd-cm keys).
+KYVERNO_KEYS = {
+    ("admissionController", "replicas"), ("admissionController", "container", "resources"),
+    ("admissionController", "container", "extraEnvVars"),
+    ("admissionController", "rbac", "serviceAccount", "name"), ("admissionController", "rbac", "serviceAccount", "annotations"),
+    *((controller, key) for controller in ("backgroundController", "cleanupController", "reportsController") for key in ("replicas", "resources")),
+    ("config", "webhooks"), ("features", "registryClient", "credentialHelpers"), ("features", "forceFailurePolicyIgnore", "enabled"),
+}
+ARGO_CD_KEYS = {
+    *(("configs", "cm", key) for key in ("exec.enabled", "users.anonymous.enabled", "admin.enabled", "oidc.config")),
+    ("configs", "params", "server.insecure"), ("configs", "rbac", "policy.default"), ("configs", "secret", "extra"),
+    ("server", "replicas"), ("server", "service", "type"), ("server", "ingress", "enabled"), ("server", "resources"),
+    ("repoServer", "replicas"), ("repoServer", "resources"), ("controller", "replicas"), ("controller", "resources"),
+    ("redis", "resources"), ("dex", "enabled"), ("notifications", "enabled"),
+}
+EXTERNAL_SECRETS_KEYS = {
+    ("installCRDs",), ("replicaCount",), ("resources",), ("leaderElect",), ("podDisruptionBudget", "enabled"),
+    ("serviceAccount", "create"), ("serviceAccount", "name"),
+    ("webhook", "replicaCount"), ("webhook", "resources"), ("webhook", "port"), ("webhook", "podDisruptionBudget", "enabled"),
+    ("certController", "replicaCount"), ("certController", "resources"),
+}
+
+
+def value_paths(values: dict, documented: set[tuple[str, ...]], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every path the values set, each cut where a documented key starts its free-form content."""
+    paths = []
+    for key, value in values.items():
+        path = prefix + (key,)
+        if path in documented or not isinstance(value, dict):
+            paths.append(path)
+        else:
+            paths.extend(value_paths(value, documented, path))
+    return paths
+
+
+def undocumented(values: dict, documented: set[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    return [p for p in value_paths(values, documented) if p not in documented]
+
+
 # --- every Kubernetes resource ------------------------------------------------------------------
 
 def test_every_kubernetes_resource_uses_the_cluster_provider(plan: Plan):
@@ -148,6 +189,37 @@ def test_kyverno_release_is_pinned_ha_in_prod_and_has_its_irsa_role(plan: Plan):
     assert excluded["operator"] == "NotIn" and "kube-system" in excluded["values"]
 
 
+def test_every_chart_value_is_a_key_its_pinned_chart_reads(plan: Plan):
+    for chart, documented in (("kyverno", KYVERNO_KEYS), ("argo-cd", ARGO_CD_KEYS), ("external-secrets", EXTERNAL_SECRETS_KEYS)):
+        assert undocumented(release(plan, chart).inputs["values"], documented) == [], chart
+
+
+def test_a_misplaced_chart_value_is_caught():
+    # The admission controller reads `container.resources`; the background controller does not.
+    values = {"backgroundController": {"replicas": 2, "container": {"resources": {"limits": {"cpu": "1"}}}}}
+    assert undocumented(values, KYVERNO_KEYS) == [("backgroundController", "container", "resources", "limits", "cpu")]
+
+
+def test_every_kyverno_controller_gets_the_stacks_resources(plan: Plan):
+    values = release(plan, "kyverno").inputs["values"]
+    assert values["admissionController"]["container"]["resources"]["limits"] == {"cpu": "1", "memory": "512Mi"}
+    for controller in ("backgroundController", "cleanupController", "reportsController"):
+        assert values[controller]["resources"]["limits"] == {"cpu": "1", "memory": "512Mi"}, controller
+        assert values[controller]["replicas"] == (2 if plan.stack == "prod" else 1), controller
+
+
+def test_foreach_rules_never_judge_a_delete(plan: Plan):
+    """Kyverno runs foreach deny rules on DELETE too; without this a compliant pod could not be deleted."""
+    guarded = []
+    for policy in plan.by_type(CLUSTER_POLICY):
+        for rule in policy.inputs["spec"]["rules"]:
+            if "foreach" in rule.get("validate", {}):
+                condition, = rule["preconditions"]["all"]
+                assert condition == {"key": "{{ request.operation || 'BACKGROUND' }}", "operator": "NotEquals", "value": "DELETE"}
+                guarded.append(rule["name"])
+    assert sorted(guarded) == ["adding-capabilities-strict", "require-drop-all", "secret-env-from-secret-ref"]
+
+
 def test_kyverno_role_reads_only_this_stacks_repositories_and_signing_key(plan: Plan):
     statements = {s["Sid"]: s for s in role_policy(plan, f"devsecops-{plan.stack}-kyverno")}
     repos = sorted(f"arn:aws:ecr:eu-west-1:{ACCOUNTS[plan.stack]}:repository/devsecops-{plan.stack}/{i}" for i in ("frontend", "backend", "db-backup"))
@@ -228,6 +300,8 @@ def test_appproject_and_application_are_limited_to_the_configured_repository(pla
     assert spec["sourceRepos"] == [repo]
     assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "app"}]
     assert spec["clusterResourceWhitelist"] == []
+    blacklisted = {(r["group"], r["kind"]) for r in spec["namespaceResourceBlacklist"]}
+    assert {("rbac.authorization.k8s.io", "Role"), ("rbac.authorization.k8s.io", "RoleBinding"), ("*", "NetworkPolicy")} <= blacklisted
     app = application.inputs["spec"]
     assert app["project"] == project.inputs["metadata"]["name"] != "default"
     assert app["source"] == {"repoURL": repo, "path": f"deploy/{plan.stack}", "targetRevision": "main"}
@@ -242,12 +316,23 @@ def test_eso_role_names_only_the_app_secret_and_its_key(plan: Plan):
     eso = release(plan, "external-secrets")
     prefix = f"devsecops-{plan.stack}"
     assert eso.inputs["version"] == "1.3.2" and eso.inputs["values"]["installCRDs"] is True
-    assert eso.inputs["values"]["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": f"arn:aws:iam::{ACCOUNTS[plan.stack]}:role/{prefix}-external-secrets"}
+    # The controller holds no AWS identity; the app namespace's reader service account does.
+    assert "annotations" not in eso.inputs["values"]["serviceAccount"]
+    reader = next(d for d in manifests(plan) if d["kind"] == "ServiceAccount" and d["metadata"]["name"] == "secrets-reader")
+    assert reader["metadata"]["namespace"] == "app" and reader["automountServiceAccountToken"] is False
+    assert reader["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": f"arn:aws:iam::{ACCOUNTS[plan.stack]}:role/{prefix}-external-secrets"}
     statements = {s["Sid"]: s for s in role_policy(plan, f"{prefix}-external-secrets")}
     assert statements["ReadAppSecrets"]["Resource"] == [plan.outputs["dbPasswordSecretArn"]]
     assert statements["DecryptAppSecrets"]["Resource"] == plan.outputs["kmsKeyArns"]["app-secrets"]
     assert statements["DecryptAppSecrets"]["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
-    assert trust_subject(plan, f"{prefix}-external-secrets") == "system:serviceaccount:external-secrets:external-secrets"
+    assert trust_subject(plan, f"{prefix}-external-secrets") == "system:serviceaccount:app:secrets-reader"
+
+
+def test_eso_replicas_elect_a_leader_in_prod(plan: Plan):
+    values = release(plan, "external-secrets").inputs["values"]
+    prod = plan.stack == "prod"
+    assert values["replicaCount"] == (2 if prod else 1)
+    assert values["leaderElect"] is prod and values["podDisruptionBudget"] == {"enabled": prod}
 
 
 def test_db_password_is_generated_kms_encrypted_and_never_plaintext(plan: Plan):
@@ -270,9 +355,12 @@ def test_external_secret_syncs_the_password_into_the_app_namespace(plan: Plan):
     assert external.inputs["metadata"]["namespace"] == store.inputs["metadata"]["namespace"] == "app"
     assert external.inputs["spec"]["target"]["name"] == "app-secrets"
     assert external.inputs["spec"]["data"] == [{"secretKey": DB_PASSWORD_KEY, "remoteRef": {"key": f"devsecops-{plan.stack}/app/db-password"}}]
-    assert store.inputs["spec"]["provider"]["aws"] == {"service": "SecretsManager", "region": "eu-west-1"}
+    assert store.inputs["spec"]["provider"]["aws"] == {
+        "service": "SecretsManager", "region": "eu-west-1", "auth": {"jwt": {"serviceAccountRef": {"name": "secrets-reader"}}},
+    }
     eso = release(plan, "external-secrets")
-    assert eso.urn in external.dependencies and eso.urn in store.dependencies
+    reader = next(r for r in plan.by_type("kubernetes:core/v1:ServiceAccount") if r.inputs["metadata"]["name"] == "secrets-reader")
+    assert eso.urn in external.dependencies and eso.urn in store.dependencies and reader.urn in store.dependencies
 
 
 # --- database and backups -----------------------------------------------------------------------
@@ -288,6 +376,10 @@ def test_postgres_statefulset_keeps_its_volume(plan: Plan):
     assert container["image"].startswith("public.ecr.aws/docker/library/postgres:16.4@sha256:")
     assert spec["template"]["spec"]["securityContext"]["runAsUser"] == 999
     assert container["readinessProbe"]["exec"]["command"][0] == "pg_isready"
+    # Liveness waits for startup (initdb, crash recovery) to finish, for up to ten minutes.
+    startup = container["startupProbe"]
+    assert startup["exec"] == container["livenessProbe"]["exec"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 600
 
 
 def test_backup_bucket_is_encrypted_versioned_private_tls_only_and_expires(plan: Plan):
