@@ -13,6 +13,8 @@ class Framework:
 CIS_EKS = Framework("CIS Amazon EKS Benchmark", "1.5.0")
 CIS_K8S = Framework("CIS Kubernetes Benchmark", "1.9.0")
 NIST_800_190 = Framework("NIST SP 800-190", "2017")
+# For AWS controls no container framework names (key management, encryption of logs at rest).
+NIST_800_53 = Framework("NIST SP 800-53", "Rev. 5")
 AWS_FSBP = Framework("AWS Foundational Security Best Practices", "2024")
 PSS = Framework("Kubernetes Pod Security Standards", "restricted")
 
@@ -36,6 +38,10 @@ def cis_k8s(ref: str) -> Control:
 
 def nist(ref: str) -> Control:
     return Control(NIST_800_190, ref)
+
+
+def nist_800_53(ref: str) -> Control:
+    return Control(NIST_800_53, ref)
 
 
 def fsbp(ref: str) -> Control:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 __all__ = ["UnknownValueError", "get", "is_set", "as_list", "json_document", "truthy", "is_true", "known"]
 
@@ -70,14 +70,15 @@ def as_list(value: Any) -> list[Any]:
 def json_document(props: Any, key: str) -> Any:
     """A JSON string property (IAM and key policies, addon configuration) parsed; None if absent.
 
-    Unknown raises UnknownValueError (the document is a value the rule must prove). A document the
-    program passed as an object rather than a string is accepted as is.
+    Unknown raises UnknownValueError (the document is a value the rule must prove), and so does
+    reading an unknown embedded in the document's text: the parsed document goes through the SDK's
+    own proxy. A document the program passed as an object rather than a string is accepted as is.
     """
     raw = get(props, key)
     if raw is None:
         return None
     if isinstance(raw, str):
-        return json.loads(raw) if raw.strip() else None
+        return unknown_checking_proxy(json.loads(raw)) if raw.strip() else None
     return raw
 
 

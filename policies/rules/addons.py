@@ -1,15 +1,13 @@
 """EKS addons: NetworkPolicies are enforced by vpc-cni; the EBS CSI driver runs with IRSA."""
 from __future__ import annotations
 
-import json
-
 from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, cis_k8s
 from policies.rule import CANNOT_VERIFY, Finding, Rule
 from policies.rules.eks_view import COMPONENT
 from policies.stack import of_type
-from policies.values import UnknownValueError, get, is_set, truthy
+from policies.values import UnknownValueError, get, is_set, json_document, truthy
 
 ADDON = "aws:eks/addon:Addon"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -21,8 +19,7 @@ def _enforces_network_policy(resource) -> bool:
     if resource.resource_type == ADDON:
         if get(resource.props, "addonName") != "vpc-cni":
             return False
-        raw = get(resource.props, "configurationValues")
-        values = json.loads(raw) if isinstance(raw, str) and raw.strip() else (raw or {})
+        values = json_document(resource.props, "configurationValues") or {}
         return truthy(values.get("enableNetworkPolicy"))
     if resource.resource_type == VPC_CNI_COMPONENT:
         return truthy(get(resource.props, "enableNetworkPolicy"))

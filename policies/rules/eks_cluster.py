@@ -6,7 +6,7 @@ import re
 
 from pulumi_policy import Severity
 
-from policies.frameworks import cis_eks, fsbp, nist
+from policies.frameworks import cis_eks, fsbp
 from policies.rule import REAL_PREVIEW, Rule, config_value, each_resource
 from policies.rules.eks_view import clusters
 from policies.stack import depends_on, of_type
@@ -208,7 +208,7 @@ RULES = (
         name="eks-supported-version",
         description="The cluster pins a Kubernetes version that EKS still supports.",
         severity=Severity.MEDIUM,
-        controls=(fsbp("EKS.2"), nist("4.5.1")),
+        controls=(fsbp("EKS.2"),),
         tags=TAGS + ("lifecycle",),
         remediation="Pin version to a supported MAJOR.MINOR and upgrade before end of support.",
         url="https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html",

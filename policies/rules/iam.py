@@ -140,7 +140,7 @@ RULES = (
         name="iam-no-wildcard-action",
         description="IAM permission policies allow no wildcard actions ('*', '<service>:*') and no NotAction.",
         severity=Severity.HIGH,
-        controls=(fsbp("IAM.21"), nist("4.1.4")),
+        controls=(fsbp("IAM.21"),),
         tags=TAGS + ("least-privilege",),
         remediation="List the exact actions the principal needs.",
         url="https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
@@ -151,7 +151,7 @@ RULES = (
         name="iam-no-admin-policy",
         description="No principal gets administrator access: no '*' on '*', no AWS managed admin policies.",
         severity=Severity.CRITICAL,
-        controls=(fsbp("IAM.1"), cis_eks("4.1.1")),
+        controls=(fsbp("IAM.1"),),
         tags=TAGS + ("least-privilege",),
         remediation="Replace administrator grants with policies scoped to the actions and resources needed.",
         url="https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
@@ -164,7 +164,7 @@ RULES = (
         description="IRSA roles trust exactly one Kubernetes service account (StringEquals on the OIDC "
                     "':sub' and ':aud' keys).",
         severity=Severity.HIGH,
-        controls=(cis_eks("5.2.1"), nist("4.1.4")),
+        controls=(cis_eks("5.2.1"),),
         tags=TAGS + ("irsa", "eks"),
         remediation="Condition the trust policy on StringEquals '<issuer>:sub' = "
                     "'system:serviceaccount:<namespace>:<name>' and '<issuer>:aud' = 'sts.amazonaws.com'.",
@@ -177,7 +177,7 @@ RULES = (
         name="iam-ci-oidc-trust-pinned",
         description="CI roles federated through OIDC trust one repository (':sub') and one audience (':aud').",
         severity=Severity.CRITICAL,
-        controls=(nist("4.1.4"), fsbp("IAM.1")),
+        controls=(nist("4.2.3"),),
         tags=TAGS + ("ci", "supply-chain"),
         remediation="Condition the trust policy on '<issuer>:sub' = 'repo:<owner>/<repo>:...' and "
                     "'<issuer>:aud' = 'sts.amazonaws.com'.",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from policies.frameworks import cis_eks, cis_k8s
+from policies.frameworks import cis_eks, cis_k8s, nist
 from policies.rule import Rule, config_value
 from policies.values import as_list, get, is_set
 
@@ -76,7 +76,7 @@ RULES = (
         name="k8s-service-type-restricted",
         description="Services stay inside the cluster (ClusterIP, no externalIPs) unless config exempts that Service.",
         severity=Severity.HIGH,
-        controls=(cis_eks("5.4.5"), cis_k8s("5.7.1")),
+        controls=(nist("4.4.2"),),
         tags=("kubernetes", "network", "exposure"),
         remediation="Use type ClusterIP without externalIPs and expose through the ingress; list intended "
                     "load balancers in exemptServices.",

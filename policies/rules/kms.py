@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from policies.frameworks import fsbp, nist
+from policies.frameworks import fsbp, nist_800_53
 from policies.rule import Rule, config_value
 from policies.rules.iam_documents import allows, has_constraining_condition, has_wildcard_principal, statements
 from policies.values import get, is_true, json_document
@@ -59,7 +59,7 @@ RULES = (
         description="Symmetric customer-managed KMS keys rotate automatically (asymmetric and signing "
                     "keys are exempt: AWS cannot rotate them).",
         severity=Severity.HIGH,
-        controls=(fsbp("KMS.4"), nist("4.1.2")),
+        controls=(fsbp("KMS.4"),),
         tags=TAGS,
         remediation="Set enableKeyRotation true.",
         url="https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html",
@@ -70,7 +70,7 @@ RULES = (
         name="kms-no-lockout-bypass",
         description="KMS keys never bypass the policy lockout safety check.",
         severity=Severity.HIGH,
-        controls=(fsbp("KMS.1"),),
+        controls=(nist_800_53("SC-12"),),
         tags=TAGS + ("iam",),
         remediation="Remove bypassPolicyLockoutSafetyCheck (or set it false).",
         url=_URL,
@@ -79,13 +79,15 @@ RULES = (
     ),
     Rule(
         name="kms-key-policy-no-wildcard-principal",
-        description="KMS keys carry an explicit key policy that grants nothing to principal '*' unless "
-                    "conditions constrain it.",
+        description="KMS keys carry an explicit key policy that grants nothing to principal '*' (or through "
+                    "NotPrincipal) unless a binding condition constrains it.",
         severity=Severity.CRITICAL,
-        controls=(fsbp("KMS.2"), nist("4.1.2")),
+        controls=(fsbp("KMS.5"),),
         tags=TAGS + ("iam",),
         remediation="Write the key policy explicitly: account root for administration, named roles and "
-                    "service principals for use; add conditions to any '*' principal.",
+                    "service principals for use; constrain any '*' principal with a condition such as "
+                    "StringEquals kms:CallerAccount or aws:PrincipalOrgID (not a wildcard-only, Null or "
+                    "IfExists condition).",
         url="https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html",
         check=_key_policy,
         resource_types=(KEY,),

@@ -119,9 +119,10 @@ RULES = (
         description="Worker nodes accept no SSH: no remoteAccess on node groups, no key pair in launch "
                     "templates.",
         severity=Severity.HIGH,
-        controls=(cis_eks("5.4.3"), nist("4.5.2")),
+        controls=(nist("4.5.4"),),
         tags=TAGS + ("access",),
-        remediation="Remove remoteAccess and keyName; use SSM Session Manager for break-glass access.",
+        remediation="Remove remoteAccess.ec2SshKey (or remoteAccess) and keyName; use SSM Session Manager "
+                    "for break-glass access.",
         url=_NODES_URL,
         check=_no_ssh,
         resource_types=(NODE_GROUP, LAUNCH_TEMPLATE),
@@ -131,7 +132,7 @@ RULES = (
         description="Nodes require IMDSv2 with a PUT response hop limit of 1, so pods cannot take the "
                     "node's IAM credentials.",
         severity=Severity.HIGH,
-        controls=(fsbp("EC2.8"), nist("4.5.3")),
+        controls=(fsbp("EC2.8"),),
         tags=TAGS + ("imds",),
         remediation="Give every node group a launch template with metadataOptions httpTokens 'required' "
                     "and httpPutResponseHopLimit 1.",
@@ -143,7 +144,7 @@ RULES = (
         name="nodegroup-volumes-encrypted",
         description="Node volumes are encrypted.",
         severity=Severity.HIGH,
-        controls=(fsbp("EC2.7"), nist("4.5.4")),
+        controls=(fsbp("EC2.3"), fsbp("EC2.7")),
         tags=TAGS + ("encryption",),
         remediation="Declare the root volume in the launch template's blockDeviceMappings with ebs.encrypted "
                     "'true' and a KMS key.",

@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 
 from pulumi_policy import Severity
 
-from policies.frameworks import fsbp, nist
+from policies.frameworks import fsbp
 from policies.rule import Rule, each_resource
 from policies.rules.iam_documents import conditions, grants_action, principals, statements
 from policies.stack import companions, of_type
@@ -128,7 +128,7 @@ RULES = (
         name="s3-public-access-block",
         description="S3 buckets block all public access (all four public access block settings on).",
         severity=Severity.CRITICAL,
-        controls=(fsbp("S3.8"), nist("4.1.2")),
+        controls=(fsbp("S3.8"),),
         tags=TAGS + ("public-access",),
         remediation="Add aws.s3.BucketPublicAccessBlock for the bucket with all four flags true.",
         url=_URL,
@@ -138,7 +138,7 @@ RULES = (
         name="s3-encryption-kms",
         description="S3 buckets encrypt by default with SSE-KMS and a customer-managed key.",
         severity=Severity.HIGH,
-        controls=(fsbp("S3.17"), nist("4.1.2")),
+        controls=(fsbp("S3.17"),),
         tags=TAGS + ("encryption", "kms"),
         remediation="Add a BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms and kmsMasterKeyId.",
         url=_URL,
@@ -156,12 +156,13 @@ RULES = (
     ),
     Rule(
         name="s3-tls-only",
-        description="S3 bucket policies deny every request made without TLS.",
+        description="S3 bucket policies deny every request made without TLS: to principal '*', for 's3:*', "
+                    "on the bucket and its objects.",
         severity=Severity.HIGH,
-        controls=(fsbp("S3.5"), nist("4.1.2")),
+        controls=(fsbp("S3.5"),),
         tags=TAGS + ("encryption-in-transit",),
-        remediation="Add a bucket policy statement: Deny, Principal '*', Action 's3:*', Condition Bool "
-                    "aws:SecureTransport 'false'.",
+        remediation="Add a bucket policy statement: Deny, Principal '*', Action 's3:*', Resource the bucket "
+                    "ARN and '<bucket ARN>/*', Condition Bool aws:SecureTransport 'false'.",
         url=_URL,
         check=_tls_only,
     ),

@@ -5,7 +5,7 @@ import ipaddress
 
 from pulumi_policy import Severity
 
-from policies.frameworks import cis_eks, fsbp, nist
+from policies.frameworks import fsbp, nist
 from policies.rule import Rule, config_value, each_resource
 from policies.stack import companions, of_type
 from policies.values import as_list, get
@@ -92,7 +92,7 @@ RULES = (
         description="No security group admits 0.0.0.0/0 or ::/0 except on the load-balancer ports the "
                     "environment allows.",
         severity=Severity.CRITICAL,
-        controls=(fsbp("EC2.19"), fsbp("EC2.18"), cis_eks("5.4.5")),
+        controls=(fsbp("EC2.18"), fsbp("EC2.19")),
         tags=TAGS,
         remediation="Restrict the source CIDRs, or expose only the allowed listener ports on the load balancer.",
         url="https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",

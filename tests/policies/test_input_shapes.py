@@ -194,3 +194,10 @@ def test_stack_rule_reading_an_unknown_reports_at_its_own_level():
     evaluation = run(cluster, release)
     found = evaluation.of("kyverno-policies-present")
     assert any("cannot verify at preview" in v.message and v.enforcement == "mandatory" for v in found), found
+
+
+def test_an_unknown_inside_a_json_document_cannot_be_verified():
+    # A document whose text embeds the unknown sentinel: the value there is not known, not a name.
+    policy = policy_json({"Effect": "Allow", "Principal": {"AWS": UNKNOWN}, "Action": "kms:Decrypt", "Resource": "*"})
+    evaluation = run(resource(KEY, "k", changed(GOOD[KEY], "policy", policy)))
+    assert_outcome(evaluation, "kms-key-policy-no-wildcard-principal", "unknown")
