@@ -57,6 +57,9 @@ class GitOpsSettings:
     sso_issuer: str
     sso_client_id: str
     sso_client_secret: pulumi.Output[str] | None
+    url: str
+    admin_groups: tuple[str, ...]
+    readonly_groups: tuple[str, ...]
 
     @property
     def sso_enabled(self) -> bool:
@@ -245,6 +248,9 @@ def load_config() -> StackConfig:
         "argocdRepoRevision": raw.string("argocdRepoRevision"),
         "argocdSsoIssuer": raw.string("argocdSsoIssuer"),
         "argocdSsoClientId": raw.string("argocdSsoClientId"),
+        "argocdUrl": raw.string("argocdUrl"),
+        "argocdAdminGroups": raw.string_list("argocdAdminGroups"),
+        "argocdReadonlyGroups": raw.string_list("argocdReadonlyGroups"),
         "backupSchedule": raw.string("backupSchedule"),
         "backupRetentionDays": raw.integer("backupRetentionDays"),
         "backupMaxAgeHours": raw.integer("backupMaxAgeHours"),
@@ -323,6 +329,9 @@ def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output
             sso_issuer=s["argocdSsoIssuer"],
             sso_client_id=s["argocdSsoClientId"],
             sso_client_secret=sso_secret,
+            url=s["argocdUrl"],
+            admin_groups=s["argocdAdminGroups"],
+            readonly_groups=s["argocdReadonlyGroups"],
         ),
         backup=BackupSettings(
             schedule=s["backupSchedule"],

@@ -348,6 +348,18 @@ def check_admission_and_gitops(s: dict[str, Any], sso_secret_set: bool) -> list[
         problems.append(_problem(missing[0], None, "all of argocdSsoIssuer, argocdSsoClientId and argocdSsoClientSecret, or none (no SSO)"))
     if s["argocdSsoIssuer"] and not _HTTPS_URL.match(s["argocdSsoIssuer"]):
         problems.append(_problem("argocdSsoIssuer", s["argocdSsoIssuer"], "the https:// issuer URL of the OIDC provider"))
+    if s["argocdUrl"] and not _HTTPS_URL.match(s["argocdUrl"]):
+        problems.append(_problem("argocdUrl", s["argocdUrl"], "the https:// URL users reach ArgoCD at"))
+    if all(sso.values()):
+        # SSO turns the local admin off; without these nobody could log in or administer ArgoCD.
+        if not s["argocdUrl"]:
+            problems.append(_problem("argocdUrl", "", "the https:// URL users reach ArgoCD at (SSO redirects back to it)"))
+        if not s["argocdAdminGroups"]:
+            problems.append(_problem("argocdAdminGroups", [], "at least one SSO group given role:admin (the local admin is off with SSO)"))
+    for name in ("argocdAdminGroups", "argocdReadonlyGroups"):
+        for index, group in enumerate(s[name]):
+            if not group.strip() or "," in group:
+                problems.append(_problem(f"{name}[{index}]", group, "a group name as the SSO provider sends it, without commas"))
     return problems
 
 

@@ -58,9 +58,18 @@ def chart_values(settings: GitOpsSettings, high_availability: bool) -> dict:
         "notifications": {"enabled": False},
     }
     if settings.sso_enabled:
+        cm["url"] = settings.url
         cm["oidc.config"] = oidc_config(settings)
         values["configs"]["secret"] = {"extra": {"oidc.clientSecret": settings.sso_client_secret}}
+        values["configs"]["rbac"]["policy.csv"] = group_policy(settings)
     return values
+
+
+def group_policy(settings: GitOpsSettings) -> str:
+    """ArgoCD RBAC lines mapping SSO groups to the built-in roles; everyone else gets nothing."""
+    lines = [f"g, {group}, role:admin" for group in settings.admin_groups]
+    lines += [f"g, {group}, role:readonly" for group in settings.readonly_groups]
+    return "\n".join(lines) + "\n"
 
 
 def app_project(settings: GitOpsSettings, app_namespace: str) -> dict:

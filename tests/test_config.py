@@ -102,6 +102,8 @@ def test_secret_given_as_secure_value_is_accepted(tmp_path):
         "argocdSsoIssuer": "https://login.example.org",
         "argocdSsoClientId": "argocd",
         "argocdSsoClientSecret": {"secure": "v1:AAAABBBB"},
+        "argocdUrl": "https://argocd.internal.example.org",
+        "argocdAdminGroups": ["platform-admins"],
     })
     plan = run_with_settings(load_stack_settings(path))
     assert plan.resources

@@ -11,7 +11,10 @@ from stack_variants import stack_variant
 
 DEV_REGISTRY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
 DIGEST = "@sha256:" + "b" * 64
-SSO = {"argocdSsoIssuer": "https://login.example.com", "argocdSsoClientId": "argocd", "argocdSsoClientSecret": {"secure": "v1:AAAA"}}
+SSO = {
+    "argocdSsoIssuer": "https://login.example.com", "argocdSsoClientId": "argocd", "argocdSsoClientSecret": {"secure": "v1:AAAA"},
+    "argocdUrl": "https://argocd.internal.example.com", "argocdAdminGroups": ["platform-admins"],
+}
 
 
 def problems_for(tmp_path, base: str, changes: dict) -> list[str]:
@@ -30,6 +33,10 @@ BAD_INPUTS = [
     ({"argocdRepoRevision": "HEAD"}, "dev", "devsecops-platform:argocdRepoRevision", "not HEAD"),
     ({"argocdSsoIssuer": "https://login.example.com"}, "dev", "devsecops-platform:argocdSsoClientId", "or none (no SSO)"),
     ({**SSO, "argocdSsoIssuer": "http://login.example.com"}, "dev", "devsecops-platform:argocdSsoIssuer", "https:// issuer URL"),
+    ({**SSO, "argocdUrl": ""}, "dev", "devsecops-platform:argocdUrl", "SSO redirects back to it"),
+    ({**SSO, "argocdUrl": "argocd.internal"}, "dev", "devsecops-platform:argocdUrl", "https:// URL users reach ArgoCD at"),
+    ({**SSO, "argocdAdminGroups": []}, "dev", "devsecops-platform:argocdAdminGroups", "at least one SSO group"),
+    ({**SSO, "argocdReadonlyGroups": ["dev,ops"]}, "dev", "devsecops-platform:argocdReadonlyGroups[0]", "without commas"),
     ({"backupSchedule": "daily"}, "dev", "devsecops-platform:backupSchedule", "five-field cron"),
     ({"backupRetentionDays": 0}, "dev", "devsecops-platform:backupRetentionDays", "from 1 to 3650"),
     ({"backupRetentionDays": 7}, "prod", "devsecops-platform:backupRetentionDays", "30 or more when environment is prod"),

@@ -280,11 +280,17 @@ def test_argocd_is_pinned_internal_and_keeps_admin_only_without_sso(plan: Plan):
 
 
 def test_argocd_with_sso_turns_local_admin_off_and_keeps_the_secret_secret(tmp_path):
-    sso = {"argocdSsoIssuer": "https://login.example.com", "argocdSsoClientId": "argocd", "argocdSsoClientSecret": {"secure": "v1:AAAA"}}
+    sso = {
+        "argocdSsoIssuer": "https://login.example.com", "argocdSsoClientId": "argocd", "argocdSsoClientSecret": {"secure": "v1:AAAA"},
+        "argocdUrl": "https://argocd.internal.example.com", "argocdAdminGroups": ["platform-admins"], "argocdReadonlyGroups": ["developers"],
+    }
     plan = run_with_settings(load_stack_settings(stack_variant(tmp_path, changes=sso)))
     values = release(plan, "argo-cd").inputs["values"]
     cm = values["configs"]["cm"]
     assert cm["admin.enabled"] is False
+    assert cm["url"] == "https://argocd.internal.example.com"
+    # With the local admin off, the named groups are the only way in; everyone else has no rights.
+    assert values["configs"]["rbac"] == {"policy.default": "", "policy.csv": "g, platform-admins, role:admin\ng, developers, role:readonly\n"}
     assert "issuer: https://login.example.com" in cm["oidc.config"] and "clientID: argocd" in cm["oidc.config"]
     # The ConfigMap only points at the secret; the value travels as a secret into argocd-secret.
     assert "$oidc.clientSecret" in cm["oidc.config"] and "offline-secret-placeholder" not in cm["oidc.config"]
