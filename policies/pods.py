@@ -57,5 +57,18 @@ def split_image(image: str) -> tuple[str, str, str | None, str | None]:
     return registry, name, (tag or None), (digest or None)
 
 
+def from_registry(image: str, allowed: str) -> bool:
+    """Whether `image` comes from `allowed` (a host or host/path, globs within one segment only).
+
+    Segment by segment, so a wildcard host such as *.dkr.ecr.*.amazonaws.com cannot be matched by
+    evil.example/x.dkr.ecr.y.amazonaws.com/app: a `*` never spans a `/`.
+    """
+    wanted = allowed.rstrip("/").split("/")
+    parts = image.split("@")[0].split("/")
+    if len(parts) <= len(wanted):
+        return False  # the image must name a repository below the allowed prefix
+    return all(fnmatch(part, pattern) for part, pattern in zip(parts, wanted))
+
+
 def matches_any(value: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch(value, p) for p in patterns)

@@ -15,9 +15,9 @@ from typing import Any, Callable, Iterable, Mapping
 from pulumi_policy import Severity
 
 from policies.frameworks import Control, cis_eks, cis_k8s, nist, pss
-from policies.pods import containers, matches_any, pod_spec, split_image
+from policies.pods import containers, from_registry, matches_any, pod_spec, split_image
 from policies.rule import config_value
-from policies.values import UnknownValueError, as_list, get, is_set
+from policies.values import as_list, get, is_set
 
 ALL_WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
 SERVING_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
@@ -114,7 +114,7 @@ def _registry(resource_type, props, config):
     # The same match Kyverno's "<registry>/*" pattern makes on the image as written.
     allowed = config_value(config, REGISTRY_CONFIG, "allowedRegistries")
     for label, image in _images(resource_type, props):
-        if not matches_any(image or "", [f"{r}/*" for r in allowed]):
+        if not any(from_registry(image or "", r) for r in allowed):
             yield f"{label} image {image} does not come from an allowed registry ({', '.join(allowed)})"
 
 
@@ -136,6 +136,8 @@ _RESOURCE_KEYS = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu")
 
 def _resources(resource_type, props, config):
     for label, c in containers(pod_spec(resource_type, props), init=True):
+        if label.startswith("ephemeralContainer "):
+            continue  # Kubernetes forbids resources on ephemeral containers
         missing = [".".join(k) for k in _RESOURCE_KEYS if not is_set(c, "resources", *k)]
         if missing:
             yield f"{label} does not set resources {', '.join(missing)}"
@@ -168,7 +170,8 @@ def _each_container_flag(key: str, wanted: bool, text: str):
 
 def _drop_all(resource_type, props, config):
     for label, c in containers(pod_spec(resource_type, props)):
-        drop = [str(x).upper() for x in as_list(get(c, "securityContext", "capabilities", "drop"))]
+        # Exact "ALL": Pod Security "restricted" rejects a lower-case "all" at admission.
+        drop = [str(x) for x in as_list(get(c, "securityContext", "capabilities", "drop"))]
         add = [str(x).upper() for x in as_list(get(c, "securityContext", "capabilities", "add"))]
         if "ALL" not in drop:
             yield f"{label} does not drop ALL capabilities"
@@ -227,10 +230,8 @@ def _namespace(resource_type, props, config):
     if not is_set(props, "metadata", "namespace"):
         yield "no namespace: the workload lands in the provider's default namespace"
         return
-    try:
-        namespace = get(props, "metadata", "namespace")
-    except UnknownValueError:
-        return  # computed from a Namespace the stack creates, which cannot be "default"
+    # An unknown namespace lets UnknownValueError through: "cannot verify at preview", not a pass.
+    namespace = get(props, "metadata", "namespace")
     if namespace == "default":
         yield "workload runs in the default namespace"
 
@@ -272,7 +273,7 @@ CATALOG: tuple[WorkloadControl, ...] = (
         rule="k8s-no-latest-image",
         description="Workload images carry an explicit tag or digest, never :latest.",
         severity=Severity.HIGH,
-        controls=(nist("4.1.1"), cis_eks("5.1.1")),
+        controls=(nist("4.1.1"),),
         remediation="Reference images by digest (or at least an immutable version tag).",
         check=_no_latest,
         kyverno_policy="disallow-latest-tag",
@@ -352,7 +353,7 @@ CATALOG: tuple[WorkloadControl, ...] = (
         rule="k8s-run-as-non-root",
         description="Containers run as a non-root user.",
         severity=Severity.HIGH,
-        controls=(cis_eks("4.2.6"), cis_k8s("5.2.7"), pss("runAsNonRoot")),
+        controls=(cis_eks("4.5.2"), cis_k8s("5.2.7"), pss("runAsNonRoot")),
         remediation="Set securityContext.runAsNonRoot true (pod or every container) and a non-zero runAsUser.",
         check=_non_root,
         kyverno_policy="require-run-as-non-root",
@@ -401,7 +402,7 @@ CATALOG: tuple[WorkloadControl, ...] = (
         rule="k8s-drop-all-capabilities",
         description="Containers drop ALL capabilities and add back at most NET_BIND_SERVICE.",
         severity=Severity.MEDIUM,
-        controls=(cis_eks("4.2.9"), cis_k8s("5.2.9"), pss("capabilities")),
+        controls=(cis_eks("4.5.2"), cis_k8s("5.2.9"), pss("capabilities")),
         remediation="Set securityContext.capabilities.drop ['ALL'] and add nothing but NET_BIND_SERVICE.",
         check=_drop_all,
         kyverno_policy="require-drop-all-capabilities",
@@ -409,7 +410,7 @@ CATALOG: tuple[WorkloadControl, ...] = (
             KyvernoRule("require-drop-all", lambda p: _foreach_deny(
                 "Containers must drop ALL capabilities.", p,
                 [{"key": "ALL", "operator": "AnyNotIn",
-                  "value": "{{ element.securityContext.capabilities.drop[].to_upper(@) || `[]` }}"}])),
+                  "value": "{{ element.securityContext.capabilities.drop || `[]` }}"}])),
             KyvernoRule("adding-capabilities-strict", lambda p: _foreach_deny(
                 "Only NET_BIND_SERVICE may be added back.", p,
                 [{"key": "{{ element.securityContext.capabilities.add[].to_upper(@) || `[]` }}",
@@ -511,7 +512,7 @@ CATALOG: tuple[WorkloadControl, ...] = (
         rule="k8s-no-default-namespace",
         description="Workloads run in their own namespace, never in default.",
         severity=Severity.LOW,
-        controls=(cis_k8s("5.7.4"), cis_eks("4.5.1")),
+        controls=(cis_eks("4.5.3"), cis_k8s("5.7.4")),
         remediation="Set metadata.namespace to the application's namespace.",
         check=_namespace,
         kyverno_policy="disallow-default-namespace",

@@ -72,7 +72,7 @@ WORKLOAD_CASES = [
     ("k8s-probes-required", f"{C}.readinessProbe", UNKNOWN, "pass"),
     ("k8s-no-default-namespace", "metadata.namespace", "default", "fail"),
     ("k8s-no-default-namespace", "metadata.namespace", DELETE, "fail"),
-    ("k8s-no-default-namespace", "metadata.namespace", UNKNOWN, "pass"),  # from a Namespace of the stack
+    ("k8s-no-default-namespace", "metadata.namespace", UNKNOWN, "unknown"),  # cannot be proved not default
     ("k8s-no-sa-token-automount", f"{P}.automountServiceAccountToken", DELETE, "fail"),
     ("k8s-no-sa-token-automount", f"{P}.automountServiceAccountToken", UNKNOWN, "unknown"),
     ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "DB_PASSWORD", "value": "hunter2"}, "fail"),
