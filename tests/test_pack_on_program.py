@@ -116,6 +116,8 @@ PROGRAM_MUTATIONS = [
     ("k8s-service-type-restricted", "prod", "database-postgres-svc", _set(["spec", "type"], "LoadBalancer")),
     ("argocd-no-default-project", "prod", "gitops-application", _set(["spec", "project"], "default")),
     ("helm-chart-version-pinned", "prod", "admission-kyverno", _set(["version"], "^3.7.0")),
+    ("iam-role-trust-no-wildcard-principal", "prod", "cluster-node-role",
+     _replace_in("assumeRolePolicy", '{"Service": "ec2.amazonaws.com"}', '{"AWS": "*"}')),
     ("iam-ci-oidc-trust-pinned", "prod", "ci-role",
      _replace_in("assumeRolePolicy", '"repo:example-org/devsecops-platform:', '"repo:example-org/*:')),
 ]

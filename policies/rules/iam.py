@@ -7,7 +7,9 @@ from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, config_value
-from policies.rules.iam_documents import actions, allows, condition_values, grants_action, principals, statements
+from policies.rules.iam_documents import (
+    actions, allows, condition_values, grants_action, has_constraining_condition, has_wildcard_principal, principals, statements,
+)
 from policies.values import as_list, get, json_document
 
 ROLE = "aws:iam/role:Role"
@@ -135,7 +137,28 @@ def _ci(args, config):
             yield f"trust statement {sid} does not pin ':aud'"
 
 
+def _open_trust(args, config):
+    document = json_document(args.props, "assumeRolePolicy")
+    for i, statement in enumerate(statements(document) if document else []):
+        if allows(statement) and has_wildcard_principal(statement) and not has_constraining_condition(statement):
+            yield (f"trust statement {statement.get('Sid', i)} lets any principal ('*') assume the role "
+                   "without a condition that constrains who")
+
+
 RULES = (
+    Rule(
+        name="iam-role-trust-no-wildcard-principal",
+        description="Role trust policies name who may assume the role: no '*' principal (or NotPrincipal) "
+                    "without a condition that constrains it.",
+        severity=Severity.CRITICAL,
+        controls=(fsbp("IAM.1"),),
+        tags=TAGS + ("trust",),
+        remediation="Name the trusted account, role, service or OIDC provider in Principal; for a shared "
+                    "principal add conditions such as aws:PrincipalOrgID or aws:SourceAccount.",
+        url="https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-trust-policy",
+        check=_open_trust,
+        resource_types=(ROLE,),
+    ),
     Rule(
         name="iam-no-wildcard-action",
         description="IAM permission policies allow no wildcard actions ('*', '<service>:*') and no NotAction.",
