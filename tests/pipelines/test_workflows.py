@@ -69,7 +69,11 @@ def test_prod_deploys_after_dev_in_the_prod_environment():
     assert deploy["prod"]["needs"] == "dev" and deploy["prod"]["with"]["stack"] == "prod"
     up = load(WORKFLOW_DIR / "deploy-stack.yml")["jobs"]["up"]
     assert up["environment"] == "${{ inputs.stack }}"
-    assert "--policy-pack policies" in up["steps"][-1]["run"]
+    runs = [step.get("run", "") for step in up["steps"]]
+    up_index = next(i for i, run in enumerate(runs) if run.lstrip().startswith("pulumi up"))
+    assert "--policy-pack policies" in runs[up_index]
+    # After the deploy, the live account is read back under the pack's rule names.
+    assert any("python -m preflight verify --stack \"$STACK\"" in run for run in runs[up_index + 1:])
 
 
 def test_images_are_built_for_every_app_service():
