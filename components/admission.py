@@ -13,7 +13,6 @@ import pulumi_kubernetes as k8s
 
 from components import helm
 from components.irsa import irsa_role
-from components.namespace import RestrictedNamespace, RestrictedNamespaceArgs
 from components.policy_documents import allow, document, to_json
 from policies.kyverno import cluster_policies
 from policies.workload_catalog import KyvernoParams
@@ -107,14 +106,9 @@ class Admission(pulumi.ComponentResource):
             )),
             parent=self,
         )
-        self.namespace = RestrictedNamespace(
-            f"{name}-namespace",
-            RestrictedNamespaceArgs(name=NAMESPACE, kubernetes_version=args.kubernetes_version, provider=args.provider),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.release = helm.release(
-            f"{name}-kyverno", helm.KYVERNO, NAMESPACE, chart_values(args, self.role.arn),
-            provider=args.provider, parent=self, depends_on=[self.namespace.limit_range],
+        self.namespace, self.release = helm.install(
+            name, f"{name}-kyverno", helm.KYVERNO, NAMESPACE, chart_values(args, self.role.arn),
+            kubernetes_version=args.kubernetes_version, provider=args.provider, parent=self,
         )
 
         # Only the policy that embeds the key waits for it; the others stay plain, known values.

@@ -11,7 +11,6 @@ import yaml
 
 from components import helm
 from components.config import GitOpsSettings
-from components.namespace import RestrictedNamespace, RestrictedNamespaceArgs
 
 NAMESPACE = "argocd"
 PROJECT = "platform-app"
@@ -120,14 +119,9 @@ class GitOpsArgs:
 class GitOps(pulumi.ComponentResource):
     def __init__(self, name: str, args: GitOpsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("devsecops:gitops:GitOps", name, None, opts)
-        self.namespace = RestrictedNamespace(
-            f"{name}-namespace",
-            RestrictedNamespaceArgs(name=NAMESPACE, kubernetes_version=args.kubernetes_version, provider=args.provider),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.release = helm.release(
-            f"{name}-argocd", helm.ARGO_CD, NAMESPACE, chart_values(args.settings, args.high_availability),
-            provider=args.provider, parent=self, depends_on=[self.namespace.limit_range],
+        self.namespace, self.release = helm.install(
+            name, f"{name}-argocd", helm.ARGO_CD, NAMESPACE, chart_values(args.settings, args.high_availability),
+            kubernetes_version=args.kubernetes_version, provider=args.provider, parent=self,
         )
         after_release = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.release, *args.depends_on])
         project = app_project(args.settings, args.app_namespace)

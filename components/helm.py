@@ -7,6 +7,8 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.namespace import RestrictedNamespace, RestrictedNamespaceArgs
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -41,3 +43,20 @@ def release(
         timeout=900,
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on),
     )
+
+
+def install(
+    name: str, release_name: str, chart: Chart, namespace: str, values: Mapping[str, Any], *,
+    kubernetes_version: str, provider: k8s.Provider, parent: pulumi.Resource, depends_on: tuple[pulumi.Resource, ...] = (),
+) -> tuple[RestrictedNamespace, k8s.helm.v3.Release]:
+    """A platform controller in its own restricted namespace; the release waits for the namespace's limits."""
+    own_namespace = RestrictedNamespace(
+        f"{name}-namespace",
+        RestrictedNamespaceArgs(name=namespace, kubernetes_version=kubernetes_version, provider=provider),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    chart_release = release(
+        release_name, chart, namespace, values,
+        provider=provider, parent=parent, depends_on=[own_namespace.limit_range, *depends_on],
+    )
+    return own_namespace, chart_release

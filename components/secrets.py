@@ -13,7 +13,6 @@ import pulumi_random as random
 
 from components import helm
 from components.irsa import irsa_role
-from components.namespace import RestrictedNamespace, RestrictedNamespaceArgs
 from components.policy_documents import allow, document, to_json
 
 NAMESPACE = "external-secrets"
@@ -102,14 +101,9 @@ class AppSecrets(pulumi.ComponentResource):
             parent=self,
         )
 
-        self.namespace = RestrictedNamespace(
-            f"{name}-namespace",
-            RestrictedNamespaceArgs(name=NAMESPACE, kubernetes_version=args.kubernetes_version, provider=args.provider),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.release = helm.release(
-            f"{name}-eso", helm.EXTERNAL_SECRETS, NAMESPACE, chart_values(args.high_availability),
-            provider=args.provider, parent=self, depends_on=[self.namespace.limit_range, *args.depends_on],
+        self.namespace, self.release = helm.install(
+            name, f"{name}-eso", helm.EXTERNAL_SECRETS, NAMESPACE, chart_values(args.high_availability),
+            kubernetes_version=args.kubernetes_version, provider=args.provider, parent=self, depends_on=args.depends_on,
         )
 
         in_app = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.release, *args.depends_on])
