@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-
 import pulumi
 
 from components.cluster import CONTROL_PLANE_LOG_TYPES, no_creator_admin
