@@ -13,7 +13,7 @@ table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{border:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}
 th{background:#f6f8fa}.pass{color:#1a7f37}.fail{color:#cf222e}
 .sev-critical{background:#ffebe9}.sev-high{background:#fff1e5}.sev-medium{background:#fff8c5}
-code{font-size:.85rem;word-break:break-all}
+code{font-size:.85rem;overflow-wrap:anywhere}
 """
 
 
