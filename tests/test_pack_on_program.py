@@ -54,6 +54,7 @@ CONFIG_MUTATIONS = [
     ("cloudwatch-log-group-retention", "dev", {"logRetentionDays": 7}),
     ("k8s-image-digest-pinned", "dev",
      {"services.backend.image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/devsecops-dev/backend:1.2.3"}),
+    ("k8s-network-policy-no-open-ingress", "dev", {"services.frontend.ingressCidrs": ["0.0.0.0/0"]}),
 ]
 
 

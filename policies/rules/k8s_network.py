@@ -9,6 +9,7 @@ from policies.frameworks import cis_eks, cis_k8s, nist
 from policies.pods import NAMESPACE, WORKLOADS, pod_labels
 from policies.rule import CANNOT_VERIFY, Finding, Rule, each_resource
 from policies.stack import of_type, referenced
+from policies.rules.vpc import is_everywhere
 from policies.values import UnknownValueError, as_list, get
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -105,7 +106,29 @@ def _workload_selected(args, config):
     yield from each_resource(of_type(args.resources, *WORKLOADS), check)
 
 
+def _open_ip_block(args, config):
+    """Ingress peers that are the whole internet; `except` carve-outs do not make them narrow."""
+    for i, rule in enumerate(get(args.props, "spec", "ingress", default=[])):
+        for peer in get(rule, "from", default=[]):
+            cidr = get(peer, "ipBlock", "cidr")
+            if cidr is not None and is_everywhere(cidr):
+                yield f"ingress rule {i} admits {cidr}: every address on the internet may reach the selected pods"
+
+
 RULES = (
+    Rule(
+        name="k8s-network-policy-no-open-ingress",
+        description="NetworkPolicies admit no ingress from the whole internet (ipBlock 0.0.0.0/0 or ::/0); "
+                    "only the load balancer's networks.",
+        severity=Severity.HIGH,
+        controls=(cis_eks("4.3.2"), nist("4.4.2")),
+        tags=TAGS,
+        remediation="Set the service's ingressCidrs to the networks of the load balancer in front of it "
+                    "(its subnets), not 0.0.0.0/0.",
+        url="https://kubernetes.io/docs/concepts/services-networking/network-policies/#networkpolicy-resource",
+        check=_open_ip_block,
+        resource_types=(NETWORK_POLICY,),
+    ),
     Rule(
         name="k8s-default-deny-network-policy",
         description="Every namespace with workloads has a default-deny NetworkPolicy for ingress and egress.",
