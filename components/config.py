@@ -114,7 +114,6 @@ class StackConfig:
     ecr_untagged_expiry_days: int
     ci: CiSettings
     allowed_image_registries: tuple[str, ...]
-    argocd_sso_client_secret: pulumi.Output[str] | None
     services: Mapping[str, Service]
     kyverno_failure_action: str
     gitops: GitOpsSettings
@@ -319,7 +318,6 @@ def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output
             azure_devops_service_connection=s["ciAzureDevOpsServiceConnection"],
         ),
         allowed_image_registries=s["allowedImageRegistries"],
-        argocd_sso_client_secret=sso_secret,
         services=services,
         kyverno_failure_action=s["kyvernoFailureAction"],
         gitops=GitOpsSettings(
