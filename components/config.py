@@ -13,9 +13,8 @@ from typing import Any, Callable, Mapping
 
 import pulumi
 
-from components.config_rules import ConfigProblem, check_settings
+from components.config_rules import PROJECT, ConfigProblem, check_settings
 
-PROJECT = "devsecops-platform"
 
 
 class ConfigError(Exception):
