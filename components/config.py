@@ -16,7 +16,6 @@ import pulumi
 from components.config_rules import PROJECT, ConfigProblem, check_settings
 
 
-
 class ConfigError(Exception):
     """Stack settings are invalid; carries every problem found."""
 
