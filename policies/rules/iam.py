@@ -8,7 +8,7 @@ from pulumi_policy import Severity
 from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, config_value
 from policies.rules.iam_documents import (
-    actions, allows, condition_values, grants_action, has_constraining_condition, has_wildcard_principal, principals, statements,
+    actions, allows, condition_values, grants_action, open_to_everyone, principals, statements,
 )
 from policies.values import as_list, get, json_document
 
@@ -138,11 +138,8 @@ def _ci(args, config):
 
 
 def _open_trust(args, config):
-    document = json_document(args.props, "assumeRolePolicy")
-    for i, statement in enumerate(statements(document) if document else []):
-        if allows(statement) and has_wildcard_principal(statement) and not has_constraining_condition(statement):
-            yield (f"trust statement {statement.get('Sid', i)} lets any principal ('*') assume the role "
-                   "without a condition that constrains who")
+    for sid in open_to_everyone(json_document(args.props, "assumeRolePolicy")):
+        yield f"trust statement {sid} lets any principal ('*') assume the role without a condition that constrains who"
 
 
 RULES = (

@@ -74,6 +74,12 @@ def has_constraining_condition(statement: Any) -> bool:
                for operator, entries in conditions(statement).items() for values in entries.values())
 
 
+def open_to_everyone(document: Any) -> list[str]:
+    """Sids (or positions) of Allow statements whose principal is everyone and no condition narrows it."""
+    return [str(statement.get("Sid", i)) for i, statement in enumerate(statements(document) if document else [])
+            if allows(statement) and has_wildcard_principal(statement) and not has_constraining_condition(statement)]
+
+
 def condition_values(statement: Any, key_suffix: str, operators: Iterable[str]) -> list[Any] | None:
     """Values a condition key ending in `key_suffix` is held to under one of `operators`."""
     for operator, entries in conditions(statement).items():

@@ -5,7 +5,7 @@ from pulumi_policy import Severity
 
 from policies.frameworks import fsbp, nist_800_53
 from policies.rule import Rule, config_value
-from policies.rules.iam_documents import allows, has_constraining_condition, has_wildcard_principal, statements
+from policies.rules.iam_documents import open_to_everyone
 from policies.values import get, is_true, json_document
 
 KEY = "aws:kms/key:Key"
@@ -33,10 +33,9 @@ def _key_policy(args, config):
     if document is None:
         yield "no explicit key policy; the default policy delegates everything to account IAM"
         return
-    for i, statement in enumerate(statements(document)):
-        if allows(statement) and has_wildcard_principal(statement) and not has_constraining_condition(statement):
-            yield (f"statement {statement.get('Sid', i)} allows principal '*' without a condition that "
-                   "constrains it (wildcard-only, Null, IfExists and ForAllValues conditions do not)")
+    for sid in open_to_everyone(document):
+        yield (f"statement {sid} allows principal '*' without a condition that "
+               "constrains it (wildcard-only, Null, IfExists and ForAllValues conditions do not)")
 
 
 DELETION_CONFIG = {
