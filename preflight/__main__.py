@@ -6,7 +6,9 @@
   python -m preflight report EVENT_LOG             reports from a real preview's engine event log
   python -m preflight verify --stack dev           live evidence: the deployed account, read-only, per control
 
-Exit status: 0 no mandatory violation, 1 a mandatory violation, 2 usage or configuration errors.
+Exit status: 0 pass (every input read and judged, no mandatory violation), 1 a mandatory
+violation, 2 error: an input that was not read or not judged, a usage or configuration error, or
+an unexpected failure (one line; --debug shows the traceback). 2 takes precedence over 1.
 Reports go to stdout (or --output); progress and errors go to stderr.
 """
 from __future__ import annotations
@@ -15,9 +17,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from preflight.stack_files import StackFileError
+from preflight.safe_load import Limits
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+EXIT_STATUS = {"pass": EXIT_OK, "fail": EXIT_VIOLATIONS, "error": EXIT_ERROR}
 FORMATS = ("text", "json", "markdown", "html", "sarif")
 
 
@@ -32,6 +35,25 @@ def _report_arguments(parser: argparse.ArgumentParser, pack_config: bool = True)
     parser.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
     if pack_config:
         parser.add_argument("--policy-pack-config", type=Path, help="pack config JSON (default: policies/config/<environment>.json)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected failure")
+    limits = parser.add_argument_group("input limits (an input past one is an error, never read in part)")
+    for flag, attribute, help_text in Limits.FLAGS:
+        limits.add_argument(flag, dest=attribute, type=_positive, default=getattr(Limits(), attribute),
+                            help=f"{help_text} (default: %(default)s)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def limits_of(args: argparse.Namespace) -> Limits:
+    return Limits(**{attribute: getattr(args, attribute) for _, attribute, _ in Limits.FLAGS})
 
 
 def _progress(done: int, total: int) -> None:
@@ -63,19 +85,19 @@ def cmd_check(args: argparse.Namespace):
 
 
 def cmd_scan(args: argparse.Namespace):
-    from preflight.commands import scan
+    from preflight.scan import scan
 
-    return scan(args.paths, args.policy_pack_config, progress=_progress)
+    return scan(args.paths, args.policy_pack_config, progress=_progress, limits=limits_of(args))
 
 
 def cmd_report(args: argparse.Namespace):
-    from preflight.commands import report_from_event_log
+    from preflight.event_report import report_from_event_log
 
     return report_from_event_log(args.event_log, args.policy_pack_config, args.stack_file)
 
 
 def cmd_verify(args: argparse.Namespace):
-    from preflight.commands import verify_live
+    from preflight.verify_command import verify_live
 
     return verify_live(args.outputs, dict(args.overrides), args.stack, args.endpoint_url)
 
@@ -131,17 +153,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class OutputError(Exception):
+    """The report could not be written where --output says."""
+
+
 def _emit(report, args: argparse.Namespace) -> int:
     from preflight.formats import renderer
 
     colour = args.format == "text" and args.output is None and sys.stdout.isatty()
     text = renderer(args.format)(report, colour=colour)
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text)
+        _write(args.output, text)
     else:
         sys.stdout.write(text)
-    return EXIT_VIOLATIONS if report.failed else EXIT_OK
+    return EXIT_STATUS[report.verdict]
+
+
+def _write(path: Path, text: str) -> None:
+    if path.is_dir():
+        raise OutputError(f"--output {path}: is a directory; give a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise OutputError(f"--output {path}: cannot write the report: {err.strerror or err}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,14 +184,30 @@ def main(argv: list[str] | None = None) -> int:
     from preflight.analyzer import ConfigError as PackConfigError
     from preflight.commands import UsageError
     from preflight.event_log import EventLogError
+    from preflight.safe_load import LoadError
+    from preflight.stack_files import StackFileError
 
     args = build_parser().parse_args(argv)
+    expected = (ConfigError, PackConfigError, StackFileError, UsageError, EventLogError, LoadError, OutputError)
     try:
         result = args.run(args)
         return _emit(result, args) if args.reports else result
-    except (ConfigError, PackConfigError, StackFileError, UsageError, EventLogError) as err:
+    except expected as err:
         print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_ERROR
+    except (Exception, RecursionError, MemoryError) as err:  # fail closed: never a traceback, never exit 0
+        if getattr(args, "debug", False):
+            import traceback
+
+            traceback.print_exc()
+        print(f"error: unexpected failure ({type(err).__name__}: {_one_line(err)}); verdict: error"
+              + ("" if getattr(args, "debug", False) else " (run with --debug for the traceback)"), file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text[:300] + ("..." if len(text) > 300 else "")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ would register, so the pack's Kubernetes rules judge both the same way."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -12,14 +11,12 @@ from typing import Any, Iterator
 import yaml
 
 from preflight.model import Plan, RecordedResource
-from preflight.report import Location, redact
+from preflight.report import InputError, Location, redact
+from preflight.safe_load import DEFAULT_LIMITS, Limits, LoadError, read_text, yaml_documents
 
 # Pulumi constructs in the kubernetes package that are not objects in the cluster.
 NOT_MANIFESTS = ("kubernetes:helm.sh/",)
 YAML_SUFFIXES = (".yaml", ".yml")
-_DOCUMENT_SEPARATOR = re.compile(r"^---\s*(#.*)?$")
-# libyaml's parser when PyYAML was built with it (the PyPI wheels are): parsing dominates a scan.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def type_token(api_version: str, kind: str) -> str:
@@ -66,7 +63,7 @@ def export_manifests(plan: Plan, directory: Path) -> list[Path]:
 class LoadedManifests:
     resources: tuple[RecordedResource, ...]
     locations: dict[str, Location]
-    errors: tuple[str, ...]
+    errors: tuple[InputError, ...]
     files: int
 
 
@@ -78,18 +75,6 @@ def yaml_files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def _chunks(text: str) -> Iterator[tuple[int, str]]:
-    """Splits a multi-document stream so one broken document does not hide the others."""
-    start, lines = 1, []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if _DOCUMENT_SEPARATOR.match(line):
-            yield start, "\n".join(lines)
-            start, lines = number + 1, []
-        else:
-            lines.append(line)
-    yield start, "\n".join(lines)
-
-
 def _flatten(document: Any) -> Iterator[Any]:
     if isinstance(document, dict) and document.get("kind") == "List" and isinstance(document.get("items"), list):
         yield from document["items"]
@@ -97,10 +82,10 @@ def _flatten(document: Any) -> Iterator[Any]:
         yield document
 
 
-def load_manifests(paths: list[Path], root: Path | None = None, progress=None) -> LoadedManifests:
+def load_manifests(paths: list[Path], root: Path | None = None, progress=None, limits: Limits = DEFAULT_LIMITS) -> LoadedManifests:
     resources: list[RecordedResource] = []
     locations: dict[str, Location] = {}
-    errors: list[str] = []
+    errors: list[InputError] = []
     seen: dict[str, int] = {}
     files = list(yaml_files(paths))
     for count, path in enumerate(files, start=1):
@@ -108,23 +93,20 @@ def load_manifests(paths: list[Path], root: Path | None = None, progress=None) -
             progress(count, len(files))
         shown = _display(path, root)
         try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError) as err:
-            errors.append(f"{shown}: cannot read: {err}")
+            text = read_text(path, limits, shown)
+        except LoadError as err:
+            errors.append(InputError.of(err))
             continue
-        for first_line, chunk in _chunks(text):
-            try:
-                document = yaml.load(chunk, Loader=_LOADER)
-            except yaml.YAMLError as err:
-                mark = getattr(err, "problem_mark", None)
-                line = first_line + mark.line if mark else first_line
-                errors.append(f"{shown}:{line}: not valid YAML: {getattr(err, 'problem', None) or err}")
+        for document in yaml_documents(text, shown, limits):
+            if document.error is not None:
+                errors.append(InputError.of(document.error))
                 continue
-            for item in _flatten(document):
+            first_line = document.line
+            for item in _flatten(document.value):
                 if item is None:
                     continue
                 if not isinstance(item, dict) or not item.get("apiVersion") or not item.get("kind"):
-                    errors.append(f"{shown}:{first_line}: not a Kubernetes object (needs apiVersion and kind)")
+                    errors.append(InputError(shown, first_line, "not a Kubernetes object (needs apiVersion and kind)"))
                     continue
                 resource = _as_resource(item, seen)
                 resources.append(resource)

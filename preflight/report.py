@@ -13,7 +13,7 @@ from typing import Any
 from preflight.analyzer import Evaluation, PolicyMetadata, Violation
 from preflight.model import RecordedResource
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 SEVERITIES = ("critical", "high", "medium", "low", "unspecified")
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -26,6 +26,26 @@ class Location:
 
     path: str
     line: int = 1
+
+
+@dataclass(frozen=True)
+class InputError:
+    """An input that was not read or not judged: the file (or control) it concerns, the line, why.
+
+    Any of these makes the verdict "error": a gate that passes what it did not see is worse than none.
+    """
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+    @classmethod
+    def of(cls, err: Any) -> "InputError":
+        """From a safe_load.LoadError (or anything with path, line and message)."""
+        return cls(err.path, err.line, err.message)
 
 
 @dataclass(frozen=True)
@@ -48,18 +68,23 @@ class Report:
     policies: tuple[PolicyMetadata, ...]
     violations: tuple[Violation, ...]
     passed: tuple[str, ...]
-    errors: tuple[str, ...] = ()
+    errors: tuple[InputError, ...] = ()
     locations: dict[str, Location] = field(default_factory=dict)  # urn -> where to point
-    # Live evidence that could not be read proves nothing, so for `verify` an error fails the run.
-    errors_fail: bool = False
 
     @property
     def mandatory(self) -> tuple[Violation, ...]:
         return tuple(v for v in self.violations if v.mandatory)
 
     @property
+    def verdict(self) -> str:
+        """error (something was not read or judged) > fail (a mandatory violation) > pass."""
+        if self.errors:
+            return "error"
+        return "fail" if self.mandatory else "pass"
+
+    @property
     def failed(self) -> bool:
-        return bool(self.mandatory) or (self.errors_fail and bool(self.errors))
+        return self.verdict != "pass"
 
     def policy(self, name: str) -> PolicyMetadata | None:
         return next((p for p in self.policies if p.name == name), None)
@@ -82,7 +107,7 @@ class Report:
             "bySeverity": {s: sum(1 for v in self.violations if v.severity == s) for s in SEVERITIES},
             "byEnforcement": dict(sorted(Counter(v.enforcement for v in self.violations).items())),
             "byControl": dict(sorted(by_control.items())),
-            "verdict": "fail" if self.failed else "pass",
+            "verdict": self.verdict,
         }
 
 
@@ -110,7 +135,7 @@ def from_evaluation(
     resources: tuple[RecordedResource, ...],
     evaluation: Evaluation,
     locations: dict[str, Location] | None = None,
-    errors: tuple[str, ...] = (),
+    errors: tuple[InputError, ...] = (),
 ) -> Report:
     locations = locations or {}
     return Report(
@@ -170,6 +195,6 @@ def to_json_document(report: Report) -> dict[str, Any]:
             for v in report.violations
         ],
         "passed": list(report.passed),
-        "errors": list(report.errors),
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in report.errors],
         "summary": report.summary(),
     }

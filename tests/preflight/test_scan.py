@@ -5,7 +5,7 @@ import textwrap
 
 import yaml
 
-from preflight.commands import MANIFEST_SET_RULES, kubernetes_policies
+from preflight.scan import MANIFEST_SET_RULES, kubernetes_policies
 
 GOOD_POD_SPEC = {
     "automountServiceAccountToken": False,
@@ -69,8 +69,9 @@ def test_broken_document_is_an_error_with_file_and_line_and_the_rest_is_still_ju
     document = run.json()
     assert len(document["errors"]) == 1
     error = document["errors"][0]
-    assert error.startswith(f"{manifest.as_posix()}:") and "not valid YAML" in error
-    reported_line = int(error.split(":")[1])
+    assert error["path"] == manifest.as_posix() and "not valid YAML" in error["message"]
+    assert document["summary"]["verdict"] == "error" and run.status == 2
+    reported_line = error["line"]
     # Within the broken document (5 lines from its apiVersion) or just after it, where the parser gave up.
     assert broken_line - 1 <= reported_line <= broken_line + 4
     judged = {r["name"] for r in document["resources"]}

@@ -60,7 +60,7 @@ def test_unreadable_controls_are_errors_that_fail_the_run(aws, tmp_path, monkeyp
 
     code, captured = run(capsys, "verify", "--outputs", outputs, "--endpoint-url", aws.endpoint_url, "--format", "markdown")
 
-    assert code == 1
+    assert code == 2  # unread evidence: verdict error, which outranks any violation
     assert "### Errors" in captured.out
     assert "## ❌" in captured.out
 

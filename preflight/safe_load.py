@@ -1,0 +1,264 @@
+"""Bounded reading of untrusted input files: manifests, stack files, event logs, stack outputs.
+
+Every input a pull request can change goes through here, so no input of any shape can exhaust the
+runner or slip past the gate unread:
+- bytes are decoded as kubectl decodes them: UTF-8 (a UTF-8 byte-order mark is dropped), or
+  UTF-16/UTF-32 only when a byte-order mark says so; anything else is an error;
+- a file larger than `max_file_bytes` is not read at all;
+- YAML goes through the safe loader (libyaml's when present), which already refuses nesting past
+  1000 levels and arbitrary tags; duplicate keys are an error, since what a reviewer reads and what
+  a tool applies would differ;
+- the loaded value is then measured without expanding it: nesting depth, alias references and the
+  number of nodes it would have with every alias expanded (a "billion laughs" file of a few hundred
+  bytes has billions). Recursive aliases are an error.
+The limits are settings (`Limits`), raised from the command line where an input legitimately needs it.
+"""
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 8 * MIB
+    max_documents: int = 5_000  # per file
+    max_aliases: int = 1_000  # alias references per file
+    max_depth: int = 100  # nesting of mappings and lists
+    max_nodes: int = 1_000_000  # per file, every alias expanded
+
+    # Command-line flag, attribute, help: one place for the CLI and the README.
+    FLAGS = (
+        ("--max-file-bytes", "max_file_bytes", "largest input file read, in bytes"),
+        ("--max-documents", "max_documents", "YAML documents per file"),
+        ("--max-aliases", "max_aliases", "YAML alias references per file"),
+        ("--max-depth", "max_depth", "nesting depth of mappings and lists"),
+        ("--max-nodes", "max_nodes", "values per file, with every alias expanded"),
+    )
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class LoadError(Exception):
+    """An input that was not read or not judged: where, and why."""
+
+    def __init__(self, path: str, line: int | None, message: str):
+        self.path, self.line, self.message = path, line, message
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document of a stream: its value, or why it could not be loaded."""
+
+    line: int
+    value: Any = None
+    error: LoadError | None = None
+
+
+_BOMS = (  # longest first: the UTF-32 LE mark begins with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_DOCUMENT_SEPARATOR = re.compile(r"^---\s*(#.*)?$")
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: parsing dominates a scan
+
+
+class _StrictLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, refusing duplicate keys in a mapping (merge keys may still be overridden)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    key = (key_node.tag, key_node.value)
+                    if key in seen:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"duplicate key {key_node.value!r}", key_node.start_mark)
+                    seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_yaml_map)
+
+
+def decode(data: bytes, path: str) -> str:
+    """Text of a file as kubectl reads it; raises LoadError for any other encoding."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding)
+            except UnicodeDecodeError as err:
+                raise LoadError(path, None, f"not valid {encoding.upper()} after its byte-order mark: {err.reason} at byte {err.start}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise LoadError(path, line, f"not UTF-8 text ({err.reason} at byte {err.start}); "
+                        "save it as UTF-8, or as UTF-16/32 with a byte-order mark") from None
+
+
+def read_text(path: Path, limits: Limits = DEFAULT_LIMITS, shown: str | None = None) -> str:
+    """A file's text, read no further than the size limit."""
+    shown = shown or path.as_posix()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limits.max_file_bytes + 1)
+    except OSError as err:
+        raise LoadError(shown, None, f"cannot read: {err.strerror or err}") from None
+    if len(data) > limits.max_file_bytes:
+        raise LoadError(shown, None, f"larger than {limits.max_file_bytes} bytes (raise --max-file-bytes to read it)")
+    return decode(data, shown)
+
+
+def measure(value: Any, limits: Limits, path: str, line: int | None) -> tuple[int, int]:
+    """(nodes with aliases expanded, alias references) of a loaded value, without expanding it.
+
+    Iterative and memoised by object identity: a shared (aliased) container is sized once and
+    counted every time it is referenced. Raises LoadError past a limit or on a recursive alias.
+    """
+    sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded nodes, height)
+    in_progress: set[int] = set()
+    aliases = 0
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        key = id(node)
+        children = list(node.values()) if isinstance(node, dict) else node
+        if children_done:
+            in_progress.discard(key)
+            total, height = 1, 1
+            for child in children:
+                child_size, child_height = sizes.get(id(child), (1, 0)) if isinstance(child, (dict, list)) else (1, 0)
+                total += child_size
+                height = max(height, child_height + 1)
+            if height > limits.max_depth:
+                raise LoadError(path, line, f"nested deeper than {limits.max_depth} levels (raise --max-depth to read it)")
+            if total > limits.max_nodes:
+                raise LoadError(path, line, f"more than {limits.max_nodes} values with aliases expanded "
+                                "(an alias bomb, or raise --max-nodes to read it)")
+            sizes[key] = (total, height)
+            continue
+        if key in in_progress:
+            raise LoadError(path, line, "a recursive alias (a value that contains itself)")
+        if key in sizes:
+            aliases += 1
+            if aliases > limits.max_aliases:
+                raise LoadError(path, line, f"more than {limits.max_aliases} alias references (raise --max-aliases to read it)")
+            continue
+        in_progress.add(key)
+        stack.append((node, True))
+        if len(in_progress) > limits.max_depth:
+            raise LoadError(path, line, f"nested deeper than {limits.max_depth} levels (raise --max-depth to read it)")
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if id(child) in in_progress:
+                    raise LoadError(path, line, "a recursive alias (a value that contains itself)")
+                if id(child) in sizes:
+                    aliases += 1
+                    if aliases > limits.max_aliases:
+                        raise LoadError(path, line, f"more than {limits.max_aliases} alias references (raise --max-aliases to read it)")
+                else:
+                    stack.append((child, False))
+    root = sizes.get(id(value), (1, 0))[0] if isinstance(value, (dict, list)) else 1
+    return root, aliases
+
+
+def _yaml_error(err: yaml.YAMLError, path: str, first_line: int) -> LoadError:
+    mark = getattr(err, "problem_mark", None)
+    line = first_line + mark.line if mark is not None else first_line
+    return LoadError(path, line, f"not valid YAML: {getattr(err, 'problem', None) or err}")
+
+
+def _parse(load, text: str, path: str, first_line: int, limits: Limits) -> Any:
+    """Runs a YAML load, turning every way it can fail into a LoadError."""
+    try:
+        return load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as err:
+        raise _yaml_error(err, path, first_line) from None
+    except RecursionError:
+        raise LoadError(path, first_line, f"nested deeper than {limits.max_depth} levels") from None
+    except (ValueError, TypeError, OverflowError) as err:  # e.g. a timestamp 2024-13-45, a 5000-digit int
+        raise LoadError(path, first_line, f"not a valid YAML value: {err}") from None
+
+
+def _chunks(text: str) -> Iterator[tuple[int, str]]:
+    """Splits a multi-document stream so one broken document does not hide the others."""
+    start, lines = 1, []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _DOCUMENT_SEPARATOR.match(line):
+            yield start, "\n".join(lines)
+            start, lines = number + 1, []
+        else:
+            lines.append(line)
+    yield start, "\n".join(lines)
+
+
+def yaml_documents(text: str, path: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[Document]:
+    """Each document of a YAML stream with the line it starts on; a broken one carries its error.
+
+    Limits on nodes and aliases hold for the file as a whole, so a file cannot spread a bomb over
+    many small documents.
+    """
+    nodes = aliases = 0
+    for count, (first_line, chunk) in enumerate(_chunks(text), start=1):
+        if count > limits.max_documents:
+            yield Document(first_line, error=LoadError(path, first_line, f"more than {limits.max_documents} documents "
+                                                       "(raise --max-documents to read the rest)"))
+            return
+        try:
+            value = _parse(yaml.load, chunk, path, first_line, limits)
+        except LoadError as err:
+            yield Document(first_line, error=err)
+            continue
+        remaining = Limits(limits.max_file_bytes, limits.max_documents, limits.max_aliases - aliases,
+                          limits.max_depth, limits.max_nodes - nodes)
+        try:
+            size, used = measure(value, remaining, path, first_line)
+        except LoadError as err:
+            yield Document(first_line, error=err)  # not counted: the budget stays for the documents after it
+            continue
+        nodes, aliases = nodes + size, aliases + used
+        yield Document(first_line, value)
+
+
+def load_yaml(path: Path, limits: Limits = DEFAULT_LIMITS, shown: str | None = None) -> Any:
+    """The single YAML document of a file (settings files); raises LoadError."""
+    shown = shown or path.as_posix()
+    documents = _parse(lambda text, Loader: list(yaml.load_all(text, Loader=Loader)),
+                       read_text(path, limits, shown), shown, 1, limits)
+    if len(documents) > 1:
+        raise LoadError(shown, None, "more than one YAML document; a settings file holds one")
+    value = documents[0] if documents else None
+    measure(value, limits, shown, 1)
+    return value
+
+
+def load_json(text: str, path: str, line: int | None = None, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """One JSON value from text; raises LoadError (with the line inside the text where JSON says)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        where = (line or 1) + err.lineno - 1
+        raise LoadError(path, where, f"not valid JSON: {err.msg} (column {err.colno})") from None
+    except RecursionError:
+        raise LoadError(path, line, f"nested deeper than {limits.max_depth} levels") from None
+    except ValueError as err:  # e.g. an integer of more digits than Python converts
+        raise LoadError(path, line, f"not valid JSON: {err}") from None
+    measure(value, limits, path, line)
+    return value
