@@ -23,6 +23,10 @@ from policies.frameworks import Control
 from policies.values import UnknownValueError
 
 CANNOT_VERIFY = "cannot verify at preview"
+# Prefix of a violation a rule reports when the input itself cannot be judged (a field of the wrong
+# type, a value no rule understands). preflight turns these into errors (verdict error, exit 2), for
+# offline runs and for a real preview's event log alike.
+CANNOT_JUDGE = "cannot judge"
 
 # Where a rule can be evaluated: the offline mock engine sees every resource the program registers
 # but only the inputs of remote components (pulumi-eks); a real preview also sees their children.
