@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     from preflight.analyzer import ConfigError as PackConfigError
     from preflight.commands import UsageError
     from preflight.event_log import EventLogError
+    from preflight.formats import printable
     from preflight.safe_load import LoadError
     from preflight.stack_files import StackFileError
 
@@ -193,14 +194,15 @@ def main(argv: list[str] | None = None) -> int:
         result = args.run(args)
         return _emit(result, args) if args.reports else result
     except expected as err:
-        print(f"error: {err}", file=sys.stderr)
+        # Messages quote inputs (file names, values): shown with control characters escaped.
+        print("error: " + "\n".join(printable(line) for line in str(err).splitlines()), file=sys.stderr)
         return EXIT_ERROR
     except (Exception, RecursionError, MemoryError) as err:  # fail closed: never a traceback, never exit 0
         if getattr(args, "debug", False):
             import traceback
 
             traceback.print_exc()
-        print(f"error: unexpected failure ({type(err).__name__}: {_one_line(err)}); verdict: error"
+        print(f"error: unexpected failure ({type(err).__name__}: {printable(_one_line(err))}); verdict: error"
               + ("" if getattr(args, "debug", False) else " (run with --debug for the traceback)"), file=sys.stderr)
         return EXIT_ERROR
 

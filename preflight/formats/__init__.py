@@ -1,6 +1,7 @@
 """Output formats of preflight reports; each module renders a Report to a string."""
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from preflight.report import Report
@@ -32,3 +33,26 @@ def resource_label(report: Report, urn: str) -> str:
     type_token = urn.split("::")[2].split("$")[-1] if urn.count("::") >= 3 else ""
     name = urn.rsplit("::", 1)[-1]
     return f"{name} ({type_token})" if type_token else name
+
+
+# C0 and C1 controls (escape sequences, carriage returns that overwrite a line), DEL, and the
+# Unicode bidirectional and invisible formatting characters that make text read differently.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(text: object) -> str:
+    """Untrusted text for a terminal: every control character shown as an escape, one line."""
+    flat = str(text).replace("\r\n", "\n").replace("\n", " ").replace("\t", " ")
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), flat)
+
+
+# Inline specials only: text is always inside a cell or list item, never at the start of a line.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]!~|@])")
+
+
+def markdown_text(text: object) -> str:
+    """Untrusted text for one Markdown table cell or list item: no raw HTML, no links, images,
+    mentions, code spans or emphasis, no cell breaks; shown literally."""
+    flat = " ".join(printable(text).split())
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)

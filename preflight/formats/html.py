@@ -25,7 +25,7 @@ def _row(cells: list[str], header: bool = False) -> str:
 def render(report: Report, **_: object) -> str:
     s = report.summary()
     e = escape
-    verdict_class = "fail" if report.failed else "pass"
+    verdict_class = "pass" if report.verdict == "pass" else "fail"
     title = f"Policy {report.kind}: {report.stack or report.kind}"
     parts = [
         "<!DOCTYPE html>",
@@ -61,7 +61,7 @@ def render(report: Report, **_: object) -> str:
     else:
         parts.append("<p class=\"pass\">No violations.</p>")
     if report.errors:
-        parts += ["<h2>Errors</h2><ul>", *[f"<li>{e(err)}</li>" for err in report.errors], "</ul>"]
+        parts += ["<h2>Errors</h2><ul>", *[f"<li>{e(str(err))}</li>" for err in report.errors], "</ul>"]
     parts += ["<h2>Rules that passed</h2><table>", _row(["rule", "severity", "control", "description"], header=True)]
     for name in report.passed:
         meta = report.policy(name)

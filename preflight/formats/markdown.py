@@ -1,23 +1,27 @@
 """Markdown report for pull-request comments and job summaries."""
 from __future__ import annotations
 
-from preflight.formats import control_label, detail, resource_label
+from preflight.formats import control_label, detail, markdown_text, resource_label
 from preflight.report import Report
 
+# Every string in the report may come from an input (manifest names, event logs): each is shown
+# literally, never as Markdown or HTML a pull-request comment would render.
+_cell = markdown_text
 
-def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+
+def _code(text: str) -> str:
+    return f"<code>{markdown_text(text)}</code>"
 
 
 def render(report: Report, **_: object) -> str:
     summary = report.summary()
-    icon = "❌" if report.failed else "✅"
-    target = f"`{report.stack}`" if report.stack else report.kind
+    icon = {"pass": "✅", "fail": "❌", "error": "⛔"}[report.verdict]
+    target = _code(report.stack) if report.stack else report.kind
     out = [
         f"## {icon} Policy {report.kind} for {target}: {summary['verdict']}",
         "",
         f"{summary['resources']} resources checked against {summary['policies']} policies of "
-        f"`{report.policy_pack}@{report.policy_pack_version}`: {summary['passed']} passed, "
+        f"{_code(f'{report.policy_pack}@{report.policy_pack_version}')}: {summary['passed']} passed, "
         f"{summary['violations']} violations, {summary['mandatory']} mandatory.",
         "",
         "| severity | violations |",
@@ -31,10 +35,10 @@ def render(report: Report, **_: object) -> str:
             control = control_label(meta)
             remediation = meta.remediation if meta else ""
             out.append(
-                f"| {v.severity} | {v.enforcement} | `{v.policy}` | {_cell(resource_label(report, v.urn))} | "
+                f"| {_cell(v.severity)} | {_cell(v.enforcement)} | {_code(v.policy)} | {_cell(resource_label(report, v.urn))} | "
                 f"{_cell(detail(v.message))} | {_cell(control)} | {_cell(remediation)} |"
             )
     if report.errors:
         out += ["", "### Errors", "", *[f"- {_cell(e)}" for e in report.errors]]
-    out += ["", "<details><summary>Rules that passed</summary>", "", *[f"- `{name}`" for name in report.passed], "", "</details>"]
+    out += ["", "<details><summary>Rules that passed</summary>", "", *[f"- {_code(name)}" for name in report.passed], "", "</details>"]
     return "\n".join(out) + "\n"

@@ -76,8 +76,15 @@ def render(report: Report, default_location: Location | None = None, **_: object
             "automationDetails": {"id": f"preflight/{report.kind}/{report.stack or 'manifests'}/"},
             "results": results,
             "invocations": [{"executionSuccessful": not report.errors, "toolExecutionNotifications": [
-                {"level": "error", "message": {"text": error}} for error in report.errors
+                _notification(error) for error in report.errors
             ]}],
         }],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def _notification(error) -> dict:
+    """An input that was not read or judged, located where SARIF viewers can open it."""
+    region = {"startLine": error.line} if error.line else {}
+    location = {"physicalLocation": {"artifactLocation": {"uri": error.path}, **({"region": region} if region else {})}}
+    return {"level": "error", "message": {"text": str(error)}, "locations": [location]}

@@ -1,7 +1,7 @@
 """Terminal summary: totals by severity, then one line per violation (colour only on a terminal)."""
 from __future__ import annotations
 
-from preflight.formats import detail, resource_label
+from preflight.formats import detail, printable, resource_label
 from preflight.report import SEVERITIES, Report
 
 _COLOURS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "unspecified": ""}
@@ -14,7 +14,7 @@ def render(report: Report, colour: bool = False, **_: object) -> str:
         return f"{_COLOURS[severity]}{text}{_RESET}" if colour and _COLOURS.get(severity) else text
 
     summary = report.summary()
-    target = f"stack {report.stack}" if report.stack else report.kind
+    target = f"stack {printable(report.stack)}" if report.stack else report.kind
     lines = [
         f"preflight {report.kind}: {target}: {summary['resources']} resources, {summary['policies']} policies, "
         f"{summary['passed']} passed, {summary['violations']} violations ({summary['mandatory']} mandatory)",
@@ -23,9 +23,10 @@ def render(report: Report, colour: bool = False, **_: object) -> str:
     ordered = sorted(report.violations, key=lambda v: (not v.mandatory, _ORDER.get(v.severity, 9), v.policy, v.urn))
     for v in ordered:
         lines.append(
-            f"{paint(v.severity, v.severity.upper()):<10} {v.enforcement:<9} {v.policy}  {resource_label(report, v.urn)}  {detail(v.message)}"
+            f"{paint(v.severity, v.severity.upper()):<10} {printable(v.enforcement):<9} {printable(v.policy)}  "
+            f"{printable(resource_label(report, v.urn))}  {printable(detail(v.message))}"
         )
     for error in report.errors:
-        lines.append(f"ERROR      {error}")
+        lines.append(f"ERROR      {printable(error)}")
     lines.append(f"verdict: {summary['verdict']}")
     return "\n".join(lines) + "\n"

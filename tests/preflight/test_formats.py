@@ -59,9 +59,11 @@ def test_text_lists_mandatory_first_and_colours_only_when_asked(report):
 
 def test_markdown_has_totals_violations_with_control_and_remediation(report):
     md = renderer("markdown")(report)
-    assert md.startswith("## ❌ Policy check for `prod`: fail")
-    assert "| high | mandatory | `ecr-immutable-tags` | registry-frontend (aws:ecr/repository:Repository) | imageTagMutability is MUTABLE | CIS Amazon EKS Benchmark 5.1.1 (also NIST SP 800-190 4.1.1) | Set imageTagMutability to IMMUTABLE. |" in md
-    assert "- `kms-key-rotation`" in md
+    assert md.startswith("## ❌ Policy check for <code>prod</code>: fail")
+    assert ("| high | mandatory | <code>ecr-immutable-tags</code> | registry-frontend (aws:ecr/repository:Repository) | "
+            "imageTagMutability is MUTABLE | CIS Amazon EKS Benchmark 5.1.1 (also NIST SP 800-190 4.1.1) | "
+            "Set imageTagMutability to IMMUTABLE. |") in md
+    assert "- <code>kms-key-rotation</code>" in md
 
 
 class _Collector(HTMLParser):
