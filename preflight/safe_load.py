@@ -127,7 +127,47 @@ def read_text(path: Path, limits: Limits = DEFAULT_LIMITS, shown: str | None = N
 def measure(value: Any, limits: Limits, path: str, line: int | None) -> tuple[int, int]:
     """(nodes with aliases expanded, alias references) of a loaded value, without expanding it.
 
-    Iterative and memoised by object identity: a shared (aliased) container is sized once and
+    Almost every input is a plain tree, measured by one light walk; only a value that shares a
+    container (a YAML alias) takes the memoised walk below.
+    """
+    nodes = _tree_size(value, limits, path, line)
+    if nodes is not None:
+        return nodes, 0
+    return _shared_size(value, limits, path, line)
+
+
+def _deeper(limits: Limits, path: str, line: int | None) -> LoadError:
+    return LoadError(path, line, f"nested deeper than {limits.max_depth} levels (raise --max-depth to read it)")
+
+
+def _tree_size(value: Any, limits: Limits, path: str, line: int | None) -> int | None:
+    """Node count of a value that is a plain tree; None as soon as a container is met twice."""
+    if not isinstance(value, (dict, list)):
+        return 1
+    seen: set[int] = set()
+    nodes = 1
+    level = [value]  # breadth first, one level at a time: the depth is the number of levels
+    for depth in range(1, limits.max_depth + 2):
+        if not level:
+            return nodes
+        if depth > limits.max_depth:
+            raise _deeper(limits, path, line)
+        below = []
+        for node in level:
+            if id(node) in seen:
+                return None
+            seen.add(id(node))
+            children = node.values() if isinstance(node, dict) else node
+            nodes += len(children)
+            below += [child for child in children if isinstance(child, (dict, list))]
+        if nodes > limits.max_nodes:
+            raise LoadError(path, line, f"more than {limits.max_nodes} values (raise --max-nodes to read it)")
+        level = below
+    return nodes
+
+
+def _shared_size(value: Any, limits: Limits, path: str, line: int | None) -> tuple[int, int]:
+    """Iterative and memoised by object identity: a shared (aliased) container is sized once and
     counted every time it is referenced. Raises LoadError past a limit or on a recursive alias.
     """
     sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded nodes, height)
