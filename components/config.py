@@ -3,17 +3,25 @@
 Pulumi.yaml declares every setting with its type, description and default (the CLI, and the
 offline engine, merge those defaults in). This module turns the raw strings Pulumi hands the
 program into typed values and runs every check in components/config_rules.py, so one run reports
-every problem at once.
+every problem at once: keys the program does not read (of any namespace), secrets that are not
+secure values, wrong types, bad values. No problem ever shows a secret value.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
-from components.config_rules import PROJECT, ConfigProblem, check_settings
+from components.config_rules import (
+    HIDDEN, PROJECT, PROVIDER_SETTINGS, SETTINGS, ConfigProblem, check_keys, check_settings, problem,
+)
+
+
+# A message lists this many problems; a file with thousands of bad entries must not make a huge one.
+SHOWN_PROBLEMS = 100
 
 
 class ConfigError(Exception):
@@ -21,7 +29,9 @@ class ConfigError(Exception):
 
     def __init__(self, problems: list[ConfigProblem]):
         self.problems = problems
-        lines = [f"  - {p}" for p in problems]
+        lines = [f"  - {p}" for p in problems[:SHOWN_PROBLEMS]]
+        if len(problems) > SHOWN_PROBLEMS:
+            lines.append(f"  - ... and {len(problems) - SHOWN_PROBLEMS} more")
         super().__init__(f"invalid stack configuration ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n" + "\n".join(lines))
 
 
@@ -138,38 +148,27 @@ class StackConfig:
 class _RawSettings:
     """Reads raw values and records a problem, instead of raising, when a value has the wrong type."""
 
-    def __init__(self, config: pulumi.Config, problems: list[ConfigProblem]):
+    def __init__(self, config: Mapping[str, str], problems: list[ConfigProblem]):
         self._config = config
         self._problems = problems
 
-    def _raw(self, key: str) -> str | None:
-        return self._config.get(key)
-
-    def _typed(self, key: str, parse: Callable[[str], Any], allowed: str, fallback: Any) -> Any:
-        raw = self._raw(key)
+    def read(self, name: str, kind: str) -> Any:
+        parse, allowed, fallback = _KINDS[kind]
+        raw = self._config.get(f"{PROJECT}:{name}")
         if raw is None:
-            self._problems.append(ConfigProblem(key, None, f"{allowed} (the setting is missing; Pulumi.yaml declares its default)"))
-            return fallback
+            self._problems.append(problem(name, None, f"{allowed} (the setting is missing; Pulumi.yaml declares its default)"))
+            return fallback()
         try:
             return parse(raw)
-        except (ValueError, TypeError):
-            self._problems.append(ConfigProblem(key, raw, allowed))
-            return fallback
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            self._problems.append(problem(name, raw, allowed))
+            return fallback()
 
-    def string(self, key: str) -> str:
-        return self._typed(key, str, "a string", "")
 
-    def integer(self, key: str) -> int:
-        return self._typed(key, _parse_int, "a whole number", 0)
-
-    def boolean(self, key: str) -> bool:
-        return self._typed(key, _parse_bool, "true or false", False)
-
-    def string_list(self, key: str) -> tuple[str, ...]:
-        return tuple(self._typed(key, _parse_string_list, "a list of strings", []))
-
-    def mapping(self, key: str) -> dict[str, Any]:
-        return self._typed(key, _parse_mapping, "a mapping of names to settings", {})
+def _parse_string(raw: str) -> str:
+    if not isinstance(raw, str):
+        raise TypeError(raw)
+    return raw
 
 
 def _parse_int(raw: str) -> int:
@@ -185,11 +184,11 @@ def _parse_bool(raw: str) -> bool:
     return raw == "true"
 
 
-def _parse_string_list(raw: str) -> list[str]:
+def _parse_string_list(raw: str) -> tuple[str, ...]:
     value = json.loads(raw)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(raw)
-    return value
+    return tuple(value)
 
 
 def _parse_mapping(raw: str) -> dict[str, Any]:
@@ -199,67 +198,53 @@ def _parse_mapping(raw: str) -> dict[str, Any]:
     return value
 
 
+# Pulumi.yaml type -> (parse the raw string, what is allowed, value to go on checking with)
+_KINDS: dict[str, tuple[Callable[[str], Any], str, Callable[[], Any]]] = {
+    "string": (_parse_string, "a string", str),
+    "integer": (_parse_int, "a whole number", int),
+    "boolean": (_parse_bool, "true or false", bool),
+    "array": (_parse_string_list, "a list of strings", tuple),
+    "object": (_parse_mapping, "a mapping of names to settings", dict),
+}
+
+
+def read_settings(config: Mapping[str, str], secret_keys: Collection[str], stack: str) -> tuple[dict[str, Any], list[ConfigProblem]]:
+    """The project settings by name, typed, and every problem with them and with the other keys.
+
+    A pure function of the flat config map Pulumi hands a program ("namespace:key" -> string),
+    so the offline gate and tests run exactly what `pulumi up` runs.
+    """
+    problems = check_keys(config, secret_keys)
+    # Secret values are checked only for being set: no check, and so no message, ever holds one
+    # (an accountId given as a secret would otherwise reappear inside the registry host).
+    visible = {key: HIDDEN if key in secret_keys else value for key, value in config.items()}
+    raw = _RawSettings(visible, problems)
+    settings = {name: raw.read(name, kind) for name, kind in SETTINGS.items()}
+    provider = {key: visible[key] for key in PROVIDER_SETTINGS if key in visible}
+    problems += check_settings(settings, provider, stack, secret_keys)
+    return settings, problems
+
+
+def _runtime_config() -> dict[str, str]:
+    """Every config key the engine handed this program, of every namespace.
+
+    pulumi.Config only answers for keys asked by name; unknown keys (a misspelt setting) are found
+    only by listing what the engine passed: set explicitly (the mock engine, newer language hosts)
+    or in PULUMI_CONFIG.
+    """
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
 def load_config() -> StackConfig:
     """Loads and validates the current stack's settings; raises ConfigError listing every problem."""
-    problems: list[ConfigProblem] = []
-    raw = _RawSettings(pulumi.Config(), problems)
-    aws = pulumi.Config("aws")
-
-    region = aws.get("region") or ""
-    settings: dict[str, Any] = {
-        "environment": raw.string("environment"),
-        "accountId": raw.string("accountId"),
-        "namePrefix": raw.string("namePrefix"),
-        "azCount": raw.integer("azCount"),
-        "vpcCidr": raw.string("vpcCidr"),
-        "privateSubnetCidrs": raw.string_list("privateSubnetCidrs"),
-        "publicSubnetCidrs": raw.string_list("publicSubnetCidrs"),
-        "natGatewayMode": raw.string("natGatewayMode"),
-        "kubernetesVersion": raw.string("kubernetesVersion"),
-        "nodeInstanceTypes": raw.string_list("nodeInstanceTypes"),
-        "nodeMinSize": raw.integer("nodeMinSize"),
-        "nodeDesiredSize": raw.integer("nodeDesiredSize"),
-        "nodeMaxSize": raw.integer("nodeMaxSize"),
-        "nodeDiskSizeGib": raw.integer("nodeDiskSizeGib"),
-        "nodeCapacityType": raw.string("nodeCapacityType"),
-        "logRetentionDays": raw.integer("logRetentionDays"),
-        "endpointPublicAccess": raw.boolean("endpointPublicAccess"),
-        "publicAccessCidrs": raw.string_list("publicAccessCidrs"),
-        "clusterAdminPrincipalArns": raw.string_list("clusterAdminPrincipalArns"),
-        "clusterViewerPrincipalArns": raw.string_list("clusterViewerPrincipalArns"),
-        "kmsDeletionWindowDays": raw.integer("kmsDeletionWindowDays"),
-        "ecrImages": raw.string_list("ecrImages"),
-        "ecrKeepImageCount": raw.integer("ecrKeepImageCount"),
-        "ecrUntaggedExpiryDays": raw.integer("ecrUntaggedExpiryDays"),
-        "ciProvider": raw.string("ciProvider"),
-        "ciRepository": raw.string("ciRepository"),
-        "ciBranch": raw.string("ciBranch"),
-        "ciOidcProviderArn": raw.string("ciOidcProviderArn"),
-        "ciAzureDevOpsOrganizationId": raw.string("ciAzureDevOpsOrganizationId"),
-        "ciAzureDevOpsServiceConnection": raw.string("ciAzureDevOpsServiceConnection"),
-        "allowedImageRegistries": raw.string_list("allowedImageRegistries"),
-        "services": raw.mapping("services"),
-        "kyvernoFailureAction": raw.string("kyvernoFailureAction"),
-        "argocdRepoUrl": raw.string("argocdRepoUrl"),
-        "argocdRepoPath": raw.string("argocdRepoPath"),
-        "argocdRepoRevision": raw.string("argocdRepoRevision"),
-        "argocdSsoIssuer": raw.string("argocdSsoIssuer"),
-        "argocdSsoClientId": raw.string("argocdSsoClientId"),
-        "argocdUrl": raw.string("argocdUrl"),
-        "argocdAdminGroups": raw.string_list("argocdAdminGroups"),
-        "argocdReadonlyGroups": raw.string_list("argocdReadonlyGroups"),
-        "backupSchedule": raw.string("backupSchedule"),
-        "backupRetentionDays": raw.integer("backupRetentionDays"),
-        "backupMaxAgeHours": raw.integer("backupMaxAgeHours"),
-        "backupImage": raw.string("backupImage"),
-    }
-    sso_secret_set = bool(raw.string("argocdSsoClientSecret"))
-    sso_secret_is_secret = pulumi.runtime.is_config_secret(f"{PROJECT}:argocdSsoClientSecret")
-
-    problems.extend(check_settings(settings, region, sso_secret_set, sso_secret_is_secret, pulumi.get_stack()))
+    config = _runtime_config()
+    secret_keys = {key for key in config if pulumi.runtime.is_config_secret(key)}
+    stack = pulumi.get_stack()
+    settings, problems = read_settings(config, secret_keys, stack)
     if problems:
         raise ConfigError(problems)
-    return _build(settings, region, pulumi.get_stack(), pulumi.Config().get_secret("argocdSsoClientSecret") if sso_secret_set else None)
+    sso_secret = pulumi.Config().get_secret("argocdSsoClientSecret") if settings["argocdSsoClientSecret"] else None
+    return _build(settings, config["aws:region"], stack, sso_secret)
 
 
 def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output[str] | None) -> StackConfig:

@@ -1,17 +1,91 @@
 """Checks on stack settings. Each check returns problems naming the setting, the value and what is allowed.
 
-Pure functions over plain values, so they are tested without any Pulumi runtime.
+Pure functions over plain values, so they are tested without any Pulumi runtime. Every value here
+comes from a stack file a pull request can change: checks accept values of any type and report a
+wrong one, and a problem never shows a value that may be a secret.
 """
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import json
 import re
-from dataclasses import dataclass
-from typing import Any, Iterable
+from dataclasses import dataclass, replace
+from itertools import islice
+from typing import Any, Collection, Iterable, Mapping
+
+from policies.networks import open_reasons
+from policies.secret_names import looks_secret
 
 PROJECT = "devsecops-platform"
 
-ENVIRONMENTS = ("dev", "staging", "prod")
+# Every setting of the project namespace, with the type Pulumi.yaml declares for it ("object" for
+# the untyped object settings). The loader reads exactly these; any other key is an error.
+SETTINGS = {
+    "environment": "string",
+    "accountId": "string",
+    "namePrefix": "string",
+    "azCount": "integer",
+    "vpcCidr": "string",
+    "privateSubnetCidrs": "array",
+    "publicSubnetCidrs": "array",
+    "natGatewayMode": "string",
+    "kubernetesVersion": "string",
+    "nodeInstanceTypes": "array",
+    "nodeMinSize": "integer",
+    "nodeDesiredSize": "integer",
+    "nodeMaxSize": "integer",
+    "nodeDiskSizeGib": "integer",
+    "nodeCapacityType": "string",
+    "logRetentionDays": "integer",
+    "endpointPublicAccess": "boolean",
+    "publicAccessCidrs": "array",
+    "clusterAdminPrincipalArns": "array",
+    "clusterViewerPrincipalArns": "array",
+    "kmsDeletionWindowDays": "integer",
+    "ecrImages": "array",
+    "ecrKeepImageCount": "integer",
+    "ecrUntaggedExpiryDays": "integer",
+    "ciProvider": "string",
+    "ciRepository": "string",
+    "ciBranch": "string",
+    "ciOidcProviderArn": "string",
+    "ciAzureDevOpsOrganizationId": "string",
+    "ciAzureDevOpsServiceConnection": "string",
+    "allowedImageRegistries": "array",
+    "argocdSsoClientSecret": "string",
+    "services": "object",
+    "kyvernoFailureAction": "string",
+    "argocdRepoUrl": "string",
+    "argocdRepoPath": "string",
+    "argocdRepoRevision": "string",
+    "argocdSsoIssuer": "string",
+    "argocdSsoClientId": "string",
+    "argocdUrl": "string",
+    "argocdAdminGroups": "array",
+    "argocdReadonlyGroups": "array",
+    "backupSchedule": "string",
+    "backupRetentionDays": "integer",
+    "backupMaxAgeHours": "integer",
+    "backupImage": "string",
+}
+# The only settings that hold a secret; only they may be (and they must be) `secure:` values.
+SECRET_SETTINGS = ("argocdSsoClientSecret",)
+# Keys of other namespaces a stack may set. The program uses the default AWS provider, so these
+# configure it: where it deploys, which local credentials profile, and the accounts it may touch.
+# Everything else (aws:endpoints, aws:accessKey, kubernetes:*, pulumi:*) would change what a run
+# does without this loader seeing it, so it is an error.
+PROVIDER_SETTINGS = ("aws:region", "aws:profile", "aws:allowedAccountIds")
+# Setting names by namespace, for "did you mean".
+_NAMES_BY_NAMESPACE = {PROJECT: tuple(SETTINGS), "aws": tuple(k.split(":", 1)[1] for k in PROVIDER_SETTINGS)}
+
+ENVIRONMENTS = ("dev", "staging", "prod")  # weakest first
+# Stacks that are production whatever their `environment` says. A stack whose name has the word
+# prod or production in it (prod, prod-eu, eu_production) is production too. The list lives in
+# code, not in a stack setting, so the stack file it binds cannot change it.
+PRODUCTION_STACKS = ("prod",)
+_PRODUCTION_WORD = re.compile(r"(^|[-_.])(prod|production)($|[-_.])", re.IGNORECASE)
+
 # EKS versions in standard support; update when AWS moves the window.
 SUPPORTED_KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34")
 # The only values CloudWatch Logs accepts for retentionInDays (0, never expire, is left out on purpose).
@@ -22,29 +96,39 @@ PROD_MIN_LOG_RETENTION_DAYS = 365
 NAT_GATEWAY_MODES = ("perAz", "single")
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
 CI_PROVIDERS = ("github", "azure-devops")
-OPEN_CIDRS = ("0.0.0.0/0", "::/0")
-CPU_QUANTITY = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
-MEMORY_QUANTITY = re.compile(r"^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$")
+MAX_AZ_COUNT = 6
+# Patterns are matched whole (fullmatch) and ASCII only: "$" would accept a trailing newline and
+# \d any Unicode digit.
+CPU_QUANTITY = re.compile(r"[0-9]+m|[0-9]+(\.[0-9]+)?", re.ASCII)
+MEMORY_QUANTITY = re.compile(r"[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?", re.ASCII)
 
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_ACCOUNT = re.compile(r"^\d{12}$")
-_NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
-_OIDC_PROVIDER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/[\w./-]+$")
-_REPO_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-_GITHUB_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_GIT_BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_AZDO_CONNECTION = re.compile(r"^[^/\s]+/[^/\s]+/[^/\s]+$")
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
-_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-_REGISTRY_PREFIX = re.compile(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
-_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/%-]*)?$")
-_GIT_REVISION = re.compile(r"^[A-Za-z0-9._/-]+$")
-_CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]", re.ASCII)
+_ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
+_AWS_PROFILE = re.compile(r"[A-Za-z0-9_.+-]{1,64}", re.ASCII)
+_NAME_PREFIX = re.compile(r"[a-z][a-z0-9-]{1,19}", re.ASCII)
+_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+", re.ASCII)
+_PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]+", re.ASCII)
+_OIDC_PROVIDER_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/[\w./-]+", re.ASCII)
+_REPO_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*", re.ASCII)
+_GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", re.ASCII)
+_GIT_BRANCH = re.compile(r"[A-Za-z0-9._/-]+", re.ASCII)
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII)
+_AZDO_CONNECTION = re.compile(r"[^/\s]+/[^/\s]+/[^/\s]+", re.ASCII)
+_DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
+# An image digest is exactly this: 63 or 65 hex digits, or upper case, pin nothing.
+_SHA256_DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
+_HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+# registry host[:port], then lower-case path components (the distribution reference grammar).
+_IMAGE_REPOSITORY = re.compile(r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+", re.ASCII)
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
+_REGISTRY_PREFIX = re.compile(r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*", re.ASCII)
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+_HTTP_PATH = re.compile(r"/[A-Za-z0-9._~/-]*", re.ASCII)
+_HTTPS_URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/%-]*)?", re.ASCII)
+_GIT_REVISION = re.compile(r"[A-Za-z0-9._/-]+", re.ASCII)
+_CRON_FIELD = re.compile(r"[0-9*/,-]+", re.ASCII)
+# A URL carrying a password (postgres://app:hunter2@db/app): a secret whatever the variable is called.
+_CREDENTIAL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@", re.ASCII)
 
 KYVERNO_FAILURE_ACTIONS = ("Enforce", "Audit")
 # The service the database component runs as a StatefulSet; every other service is a Deployment.
@@ -52,77 +136,253 @@ DATABASE_SERVICE = "postgres"
 # Keys of the app secret that External Secrets syncs from Secrets Manager; secretEnv may name only these.
 APP_SECRET_KEYS = ("db-password",)
 PROD_MIN_BACKUP_RETENTION_DAYS = 30
+# What a service, its resources and each of requests/limits may hold; anything else is an error
+# (a misspelt ingressCidrs would otherwise silently mean "no ingress rule", a privileged: true
+# would silently do nothing while a reader believes it does).
+SERVICE_KEYS = ("image", "port", "replicas", "resources", "calls", "healthPath", "env", "secretEnv", "ingressCidrs")
+RESOURCE_KINDS = ("requests", "limits")
+RESOURCE_NAMES = ("cpu", "memory")
+
+HIDDEN = "(value hidden)"
+SUGGESTED_KEYS = 100
+_SHOWN_ITEMS = 8  # entries of a mapping or list a problem shows
+_SHOWN_CHARS = 160  # characters of a string a problem shows
+_SHOWN_LEVELS = 3
 
 
 @dataclass(frozen=True)
 class ConfigProblem:
+    """One invalid setting: its key, the value as shown (bounded, secrets hidden), what is allowed."""
+
     key: str
-    value: Any
+    shown: str
     allowed: str
 
     def __str__(self) -> str:
-        shown = "(not set)" if self.value is None else repr(self.value)
-        return f"{self.key}: got {shown}; allowed: {self.allowed}"
+        return _printable(f"{self.key}: got {self.shown}; allowed: {self.allowed}")
 
 
-def _key(name: str) -> str:
-    return name if ":" in name else f"{PROJECT}:{name}"
+def problem(name: str, value: Any, allowed: str) -> ConfigProblem:
+    """A problem with `name` (project settings may omit the namespace); the value is shown only as
+    far as it is safe: never under a secret-looking name, never a URL with a password, never long."""
+    key = f"{PROJECT}:{name}" if re.split(r"[.\[]", name, maxsplit=1)[0] in SETTINGS else name
+    shown = "(not set)" if value is None else HIDDEN if looks_secret(_leaf(key)) else _render(value, _SHOWN_LEVELS)
+    return ConfigProblem(_bounded(key), shown, allowed)
 
 
-def _problem(name: str, value: Any, allowed: str) -> ConfigProblem:
-    return ConfigProblem(_key(name), value, allowed)
+def hidden(found: ConfigProblem) -> ConfigProblem:
+    return replace(found, shown=HIDDEN)
+
+
+def _leaf(key: str) -> str:
+    """The last name in a key path: DB_PASS of devsecops-platform:services.backend.env.DB_PASS."""
+    name = key.split(":", 1)[-1]
+    return re.sub(r"(\[[0-9]+\])+$", "", name).rsplit(".", 1)[-1]
+
+
+def _render(value: Any, levels: int) -> str:
+    """A bounded repr that hides secret-looking entries and credential URLs at every level shown."""
+    if isinstance(value, str):
+        if _CREDENTIAL_URL.search(value):
+            return HIDDEN
+        return repr(value if len(value) <= _SHOWN_CHARS else value[:_SHOWN_CHARS] + "...")
+    if not isinstance(value, (dict, list)):
+        return _bounded(repr(value))
+    if levels <= 0:
+        return "{...}" if isinstance(value, dict) else "[...]"
+    more = ", ..." if len(value) > _SHOWN_ITEMS else ""
+    if isinstance(value, dict):
+        entries = (f"{_render(k, 1)}: {HIDDEN if looks_secret(k) else _render(v, levels - 1)}"
+                   for k, v in islice(value.items(), _SHOWN_ITEMS))
+        return "{" + ", ".join(entries) + more + "}"
+    return "[" + ", ".join(_render(v, levels - 1) for v in islice(value, _SHOWN_ITEMS)) + more + "]"
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
+
+
+def _printable(text: str) -> str:
+    """Control characters from a stack file (terminal escapes, newlines in a key) shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to a misspelt name (case-insensitive), when one is close."""
+    if len(name) > 100:  # nobody misspells a setting by a hundred characters; keeps difflib cheap
+        return None
+    by_lower = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(name.lower(), by_lower, n=1, cutoff=0.75)
+    return by_lower[close[0]] if close else None
+
+
+def _unknown(name: str, choices: Iterable[str], what: str) -> str:
+    choices = tuple(choices)
+    close = did_you_mean(name, choices)
+    hint = f"; did you mean {close}?" if close else ""
+    return f"no such setting{hint} ({what}: {', '.join(choices)})"
 
 
 def _in_range(name: str, value: int, low: int, high: int) -> list[ConfigProblem]:
-    return [] if low <= value <= high else [_problem(name, value, f"a whole number from {low} to {high}")]
+    return [] if low <= value <= high else [problem(name, value, f"a whole number from {low} to {high}")]
 
 
 def _one_of(name: str, value: str, choices: Iterable[Any]) -> list[ConfigProblem]:
     choices = tuple(choices)
-    return [] if value in choices else [_problem(name, value, "one of " + ", ".join(map(str, choices)))]
+    return [] if value in choices else [problem(name, value, "one of " + ", ".join(map(str, choices)))]
 
 
-def _networks(name: str, cidrs: Iterable[str]) -> tuple[list[ConfigProblem], list[ipaddress.IPv4Network]]:
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_production_stack(stack: str) -> bool:
+    return stack in PRODUCTION_STACKS or _PRODUCTION_WORD.search(stack) is not None
+
+
+def environment_class(environment: str, stack: str) -> str:
+    """The environment a stack is judged as: prod for a production stack whatever it declares, and
+    for a declaration that names no environment class (the strictest, never a guess)."""
+    if is_production_stack(stack) or environment not in ENVIRONMENTS:
+        return "prod"
+    return environment
+
+
+def check_keys(config: Mapping[str, str], secret_keys: Collection[str]) -> list[ConfigProblem]:
+    """Every key is a known setting; secrets come only as secure values, and only secrets do."""
+    known = {f"{PROJECT}:{name}" for name in SETTINGS} | set(PROVIDER_SETTINGS)
+    problems = []
+    unknown = 0
+    for key in sorted(config):
+        value = config[key]
+        if key not in known:
+            # Suggestions cost a string comparison per setting: a file of thousands of unknown keys
+            # gets them for as many as a message shows.
+            unknown += 1
+            problems.append(problem(key, value, _unknown_key(key) if unknown <= SUGGESTED_KEYS else "no such setting"))
+        elif key in secret_keys and key.split(":", 1)[1] not in SECRET_SETTINGS:
+            problems.append(hidden(problem(key, value, "a plain value: this setting holds no secret "
+                                           "(and a secure value could not be checked)")))
+        elif looks_secret(key.split(":", 1)[1]) and key not in secret_keys and value:
+            problems.append(problem(key, value, f"a secret value only: pulumi config set --secret {key}"))
+    return problems
+
+
+def _unknown_key(key: str) -> str:
+    namespace, _, name = key.partition(":")
+    if namespace not in _NAMES_BY_NAMESPACE:
+        namespace = did_you_mean(namespace, _NAMES_BY_NAMESPACE) or namespace
+    close = did_you_mean(name, _NAMES_BY_NAMESPACE.get(namespace, ()))
+    if close:
+        return f"no such setting; did you mean {namespace}:{close}?"
+    if namespace == PROJECT:
+        return "no such setting (Pulumi.yaml declares every setting the program reads)"
+    return f"no such setting (outside {PROJECT}: only {', '.join(PROVIDER_SETTINGS)})"
+
+
+def check_provider(provider: Mapping[str, str], account_id: str) -> list[ConfigProblem]:
+    region = provider.get("aws:region", "")
+    problems = []
+    if not isinstance(region, str) or not _REGION.fullmatch(region):
+        problems.append(problem("aws:region", region or None, "an AWS region such as eu-west-1 (pulumi config set aws:region ...)"))
+    profile = provider.get("aws:profile")
+    if profile is not None and not (isinstance(profile, str) and _AWS_PROFILE.fullmatch(profile)):
+        problems.append(problem("aws:profile", profile, "the name of an AWS credentials profile"))
+    allowed = provider.get("aws:allowedAccountIds")
+    if allowed is not None:
+        problems += _check_allowed_accounts(allowed, account_id)
+    return problems
+
+
+def _check_allowed_accounts(raw: Any, account_id: str) -> list[ConfigProblem]:
+    try:
+        accounts = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        accounts = None
+    if not isinstance(accounts, list) or not all(isinstance(a, str) and _ACCOUNT.fullmatch(a) for a in accounts):
+        return [problem("aws:allowedAccountIds", raw, "a list of quoted 12-digit AWS account ids")]
+    if account_id not in accounts:
+        return [problem("aws:allowedAccountIds", accounts, f"a list that includes accountId ({account_id}), or no list")]
+    return []
+
+
+def check_environment(environment: str, stack: str) -> list[ConfigProblem]:
+    """The environment class is bound to the stack: a production stack is judged as prod, always."""
+    problems = _one_of("environment", environment, ENVIRONMENTS)
+    if is_production_stack(stack) and environment != "prod":
+        problems.append(problem("environment", environment, f"prod: stack {stack!r} is a production stack "
+                                "(components/config_rules.py PRODUCTION_STACKS, or prod in its name), which "
+                                "cannot declare a weaker environment"))
+    return problems
+
+
+def _ipv4_network(value: Any) -> ipaddress.IPv4Network | None:
+    if not isinstance(value, str):  # ipaddress would also take an int or a tuple
+        return None
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        return None
+
+
+def _networks(name: str, cidrs: Iterable[Any]) -> tuple[list[ConfigProblem], list[ipaddress.IPv4Network]]:
     problems, networks = [], []
     for index, cidr in enumerate(cidrs):
-        try:
-            networks.append(ipaddress.IPv4Network(cidr, strict=True))
-        except ValueError:
-            problems.append(_problem(f"{name}[{index}]", cidr, "an IPv4 network in CIDR form with no host bits set, e.g. 10.0.0.0/19"))
+        network = _ipv4_network(cidr)
+        if network is None:
+            problems.append(problem(f"{name}[{index}]", cidr, "an IPv4 network in CIDR form with no host bits set, e.g. 10.0.0.0/19"))
+        else:
+            networks.append(network)
     return problems, networks
 
 
+def _open_to_internet(name: str, cidrs: list[Any], allowed: str) -> list[ConfigProblem]:
+    """CIDRs open to the internet, judged as config, the pack and verify judge them: any one too
+    broad is named by index; a set that is open only together (two halves) is named as a whole."""
+    problems = []
+    for index, cidr in enumerate(cidrs):
+        reasons = open_reasons([cidr])
+        if reasons:
+            problems.append(problem(f"{name}[{index}]", cidr, f"{allowed} ({'; '.join(reasons)})"))
+    if not problems:
+        reasons = open_reasons(cidrs)
+        if reasons:
+            problems.append(problem(name, cidrs, f"{allowed} ({'; '.join(reasons)})"))
+    return problems
+
+
 def check_network(s: dict[str, Any]) -> list[ConfigProblem]:
-    problems = _in_range("azCount", s["azCount"], 2, 6)
+    problems = _in_range("azCount", s["azCount"], 2, MAX_AZ_COUNT)
     if s["environment"] == "prod" and s["azCount"] < 3:
-        problems.append(_problem("azCount", s["azCount"], "3 or more when environment is prod"))
+        problems.append(problem("azCount", s["azCount"], "3 or more when environment is prod"))
     problems += _one_of("natGatewayMode", s["natGatewayMode"], NAT_GATEWAY_MODES)
     if s["environment"] == "prod" and s["natGatewayMode"] != "perAz":
-        problems.append(_problem("natGatewayMode", s["natGatewayMode"], "perAz when environment is prod"))
+        problems.append(problem("natGatewayMode", s["natGatewayMode"], "perAz when environment is prod"))
 
-    try:
-        vpc = ipaddress.IPv4Network(s["vpcCidr"], strict=True)
-    except ValueError:
-        return problems + [_problem("vpcCidr", s["vpcCidr"], "an IPv4 network in CIDR form, /16 to /24, e.g. 10.0.0.0/16")]
+    vpc = _ipv4_network(s["vpcCidr"])
+    if vpc is None:
+        return problems + [problem("vpcCidr", s["vpcCidr"], "an IPv4 network in CIDR form, /16 to /24, e.g. 10.0.0.0/16")]
     if not 16 <= vpc.prefixlen <= 24:
-        problems.append(_problem("vpcCidr", s["vpcCidr"], "a prefix length from /16 to /24 (what AWS allows for a VPC)"))
+        problems.append(problem("vpcCidr", s["vpcCidr"], "a prefix length from /16 to /24 (what AWS allows for a VPC)"))
 
+    # Only as many subnets as AZs are used; never more than the most AZs, so overlap checks stay small.
+    used = min(max(s["azCount"], 0), MAX_AZ_COUNT)
     placed: list[tuple[str, ipaddress.IPv4Network]] = []
     for name in ("privateSubnetCidrs", "publicSubnetCidrs"):
         cidrs = list(s[name])
         if len(cidrs) < s["azCount"]:
-            problems.append(_problem(name, cidrs, f"at least azCount ({s['azCount']}) CIDRs, one per AZ"))
-        bad, networks = _networks(name, cidrs[: max(s["azCount"], 0)])
+            problems.append(problem(name, cidrs, f"at least azCount ({s['azCount']}) CIDRs, one per AZ"))
+        bad, networks = _networks(name, cidrs[:used])
         problems += bad
         for index, net in enumerate(networks):
             label = f"{name}[{index}]"
             if not net.subnet_of(vpc):
-                problems.append(_problem(label, str(net), f"a network inside vpcCidr {vpc}"))
+                problems.append(problem(label, str(net), f"a network inside vpcCidr {vpc}"))
             if not 16 <= net.prefixlen <= 28:
-                problems.append(_problem(label, str(net), "a prefix length from /16 to /28 (what AWS allows for a subnet)"))
+                problems.append(problem(label, str(net), "a prefix length from /16 to /28 (what AWS allows for a subnet)"))
             for other_label, other in placed:
                 if net.overlaps(other):
-                    problems.append(_problem(label, str(net), f"a network that does not overlap {other_label} ({other})"))
+                    problems.append(problem(label, str(net), f"a network that does not overlap {other_label} ({other})"))
             placed.append((label, net))
     return problems
 
@@ -130,14 +390,14 @@ def check_network(s: dict[str, Any]) -> list[ConfigProblem]:
 def check_cluster(s: dict[str, Any]) -> list[ConfigProblem]:
     problems = _one_of("kubernetesVersion", s["kubernetesVersion"], SUPPORTED_KUBERNETES_VERSIONS)
     if not s["nodeInstanceTypes"]:
-        problems.append(_problem("nodeInstanceTypes", [], "at least one EC2 instance type, e.g. m6i.large"))
+        problems.append(problem("nodeInstanceTypes", [], "at least one EC2 instance type, e.g. m6i.large"))
     for index, itype in enumerate(s["nodeInstanceTypes"]):
-        if not _INSTANCE_TYPE.match(itype):
-            problems.append(_problem(f"nodeInstanceTypes[{index}]", itype, "an EC2 instance type such as m6i.large"))
+        if not _INSTANCE_TYPE.fullmatch(itype):
+            problems.append(problem(f"nodeInstanceTypes[{index}]", itype, "an EC2 instance type such as m6i.large"))
     problems += _in_range("nodeMinSize", s["nodeMinSize"], 1, 100)
     problems += _in_range("nodeMaxSize", s["nodeMaxSize"], 1, 100)
     if not s["nodeMinSize"] <= s["nodeDesiredSize"] <= s["nodeMaxSize"]:
-        problems.append(_problem(
+        problems.append(problem(
             "nodeDesiredSize", s["nodeDesiredSize"],
             f"a size between nodeMinSize ({s['nodeMinSize']}) and nodeMaxSize ({s['nodeMaxSize']})",
         ))
@@ -145,12 +405,12 @@ def check_cluster(s: dict[str, Any]) -> list[ConfigProblem]:
     problems += _one_of("nodeCapacityType", s["nodeCapacityType"], CAPACITY_TYPES)
     problems += _one_of("logRetentionDays", s["logRetentionDays"], CLOUDWATCH_RETENTION_DAYS)
     if s["environment"] == "prod" and s["logRetentionDays"] < PROD_MIN_LOG_RETENTION_DAYS:
-        problems.append(_problem("logRetentionDays", s["logRetentionDays"], f"{PROD_MIN_LOG_RETENTION_DAYS} or more when environment is prod"))
+        problems.append(problem("logRetentionDays", s["logRetentionDays"], f"{PROD_MIN_LOG_RETENTION_DAYS} or more when environment is prod"))
     problems += check_endpoint(s)
     for name in ("clusterAdminPrincipalArns", "clusterViewerPrincipalArns"):
         for index, arn in enumerate(s[name]):
-            if not _PRINCIPAL_ARN.match(arn):
-                problems.append(_problem(f"{name}[{index}]", arn, "an IAM role or user ARN, e.g. arn:aws:iam::111111111111:role/platform-admin"))
+            if not _PRINCIPAL_ARN.fullmatch(arn):
+                problems.append(problem(f"{name}[{index}]", arn, "an IAM role or user ARN, e.g. arn:aws:iam::111111111111:role/platform-admin"))
     return problems
 
 
@@ -158,33 +418,33 @@ def check_endpoint(s: dict[str, Any]) -> list[ConfigProblem]:
     cidrs = list(s["publicAccessCidrs"])
     if not s["endpointPublicAccess"]:
         if cidrs:
-            return [_problem("publicAccessCidrs", cidrs, "an empty list while endpointPublicAccess is false (the CIDRs would be ignored)")]
+            return [problem("publicAccessCidrs", cidrs, "an empty list while endpointPublicAccess is false (the CIDRs would be ignored)")]
         return []
     if not cidrs:
-        return [_problem("publicAccessCidrs", cidrs, "an explicit list of allowed networks when endpointPublicAccess is true")]
+        return [problem("publicAccessCidrs", cidrs, "an explicit list of allowed networks when endpointPublicAccess is true")]
     problems = []
     for index, cidr in enumerate(cidrs):
         try:
             ipaddress.ip_network(cidr, strict=True)
         except ValueError:
-            problems.append(_problem(f"publicAccessCidrs[{index}]", cidr, "a network in CIDR form, e.g. 203.0.113.0/24"))
-            continue
-        if cidr in OPEN_CIDRS and s["environment"] == "prod":
-            problems.append(_problem(f"publicAccessCidrs[{index}]", cidr, "a specific network, never the whole internet, when environment is prod"))
-    return problems
+            problems.append(problem(f"publicAccessCidrs[{index}]", cidr, "a network in CIDR form, e.g. 203.0.113.0/24"))
+    if problems or s["environment"] != "prod":
+        # Outside prod an open endpoint is an explicit choice the pack's eks-public-endpoint-restricted flags.
+        return problems
+    return _open_to_internet("publicAccessCidrs", cidrs, "specific networks, never the whole internet, when environment is prod")
 
 
 def check_keys_and_registry(s: dict[str, Any]) -> list[ConfigProblem]:
     problems = _in_range("kmsDeletionWindowDays", s["kmsDeletionWindowDays"], 7, 30)
     if s["environment"] == "prod" and s["kmsDeletionWindowDays"] != 30:
-        problems.append(_problem("kmsDeletionWindowDays", s["kmsDeletionWindowDays"], "30 when environment is prod"))
+        problems.append(problem("kmsDeletionWindowDays", s["kmsDeletionWindowDays"], "30 when environment is prod"))
     if not s["ecrImages"]:
-        problems.append(_problem("ecrImages", [], "at least one image name"))
+        problems.append(problem("ecrImages", [], "at least one image name"))
     if len(set(s["ecrImages"])) != len(s["ecrImages"]):
-        problems.append(_problem("ecrImages", s["ecrImages"], "names without repeats"))
+        problems.append(problem("ecrImages", s["ecrImages"], "names without repeats"))
     for index, image in enumerate(s["ecrImages"]):
-        if not _REPO_NAME.match(image):
-            problems.append(_problem(f"ecrImages[{index}]", image, "lower-case letters and digits separated by . _ or -"))
+        if not _REPO_NAME.fullmatch(image):
+            problems.append(problem(f"ecrImages[{index}]", image, "lower-case letters and digits separated by . _ or -"))
     problems += _in_range("ecrKeepImageCount", s["ecrKeepImageCount"], 1, 1000)
     problems += _in_range("ecrUntaggedExpiryDays", s["ecrUntaggedExpiryDays"], 1, 365)
     return problems
@@ -192,196 +452,234 @@ def check_keys_and_registry(s: dict[str, Any]) -> list[ConfigProblem]:
 
 def check_ci(s: dict[str, Any]) -> list[ConfigProblem]:
     problems = _one_of("ciProvider", s["ciProvider"], CI_PROVIDERS)
-    if s["ciOidcProviderArn"] and not _OIDC_PROVIDER_ARN.match(s["ciOidcProviderArn"]):
-        problems.append(_problem("ciOidcProviderArn", s["ciOidcProviderArn"], "empty (create the provider) or an IAM OIDC provider ARN"))
+    if s["ciOidcProviderArn"] and not _OIDC_PROVIDER_ARN.fullmatch(s["ciOidcProviderArn"]):
+        problems.append(problem("ciOidcProviderArn", s["ciOidcProviderArn"], "empty (create the provider) or an IAM OIDC provider ARN"))
     if s["ciProvider"] == "github":
-        if not _GITHUB_REPOSITORY.match(s["ciRepository"]):
-            problems.append(_problem("ciRepository", s["ciRepository"], "owner/repository of the GitHub repository whose workflows deploy"))
-        if not _GIT_BRANCH.match(s["ciBranch"]):
-            problems.append(_problem("ciBranch", s["ciBranch"], "one branch name, no wildcards (the role trust is pinned to it)"))
+        if not _GITHUB_REPOSITORY.fullmatch(s["ciRepository"]):
+            problems.append(problem("ciRepository", s["ciRepository"], "owner/repository of the GitHub repository whose workflows deploy"))
+        if not _GIT_BRANCH.fullmatch(s["ciBranch"]):
+            problems.append(problem("ciBranch", s["ciBranch"], "one branch name, no wildcards (the role trust is pinned to it)"))
     elif s["ciProvider"] == "azure-devops":
-        if not _GUID.match(s["ciAzureDevOpsOrganizationId"]):
-            problems.append(_problem("ciAzureDevOpsOrganizationId", s["ciAzureDevOpsOrganizationId"], "the Azure DevOps organization id, a GUID"))
-        if not _AZDO_CONNECTION.match(s["ciAzureDevOpsServiceConnection"]):
-            problems.append(_problem("ciAzureDevOpsServiceConnection", s["ciAzureDevOpsServiceConnection"], "organization/project/service-connection"))
+        if not _GUID.fullmatch(s["ciAzureDevOpsOrganizationId"]):
+            problems.append(problem("ciAzureDevOpsOrganizationId", s["ciAzureDevOpsOrganizationId"], "the Azure DevOps organization id, a GUID"))
+        if not _AZDO_CONNECTION.fullmatch(s["ciAzureDevOpsServiceConnection"]):
+            problems.append(problem("ciAzureDevOpsServiceConnection", s["ciAzureDevOpsServiceConnection"], "organization/project/service-connection"))
     return problems
+
+
+def _split_image(image: str) -> tuple[str, str | None, str | None]:
+    """(repository, tag, digest) of an image reference repository[:tag][@digest]."""
+    name, at, digest = image.partition("@")
+    head, slash, last = name.rpartition("/")
+    last, colon, tag = last.partition(":")
+    return head + slash + last, tag if colon else None, digest if at else None
 
 
 def check_image(name: str, image: Any, registry_host: str, allowed_registries: Iterable[str]) -> list[ConfigProblem]:
     """An image must be pinned: by digest, or by a tag of this stack's ECR registry (tags there are immutable)."""
     if not isinstance(image, str) or not image:
-        return [_problem(name, image, "an image reference pinned by digest (repo@sha256:<64 hex>)")]
-    reference = _DIGEST.sub("", image)
-    last = reference.rsplit("/", 1)[-1]
-    tag = last.split(":", 1)[1] if ":" in last else None
-    own_registry = reference.startswith(registry_host + "/")
-    from_allowed = any(reference.startswith(prefix.rstrip("/") + "/") for prefix in allowed_registries)
+        return [problem(name, image, "an image reference pinned by digest (repo@sha256:<64 hex>)")]
+    repository, tag, digest = _split_image(image)
+    own_registry = repository.startswith(registry_host + "/")
     problems = []
+    if not _IMAGE_REPOSITORY.fullmatch(repository) or (tag is not None and not _IMAGE_TAG.fullmatch(tag)):
+        problems.append(problem(name, image, "an image reference registry/path/name[:tag][@sha256:<64 hex>]"))
+    if digest is not None and not _SHA256_DIGEST.fullmatch(digest):
+        problems.append(problem(name, image, "a digest of exactly sha256: and 64 lower-case hex digits"))
     if tag == "latest":
-        problems.append(_problem(name, image, "a digest or an immutable version tag, never latest"))
-    elif not _DIGEST.search(image) and not (own_registry and tag):
-        problems.append(_problem(name, image, f"a reference pinned by digest (@sha256:<64 hex>), or tagged in this stack's registry {registry_host}"))
-    if not own_registry and not from_allowed:
-        problems.append(_problem(name, image, f"an image from {registry_host} or from allowedImageRegistries"))
+        problems.append(problem(name, image, "a digest or an immutable version tag, never latest"))
+    elif digest is None and not (own_registry and tag):
+        problems.append(problem(name, image, f"a reference pinned by digest (@sha256:<64 hex>), or tagged in this stack's registry {registry_host}"))
+    if not own_registry and not any(repository.startswith(prefix.rstrip("/") + "/") for prefix in allowed_registries):
+        problems.append(problem(name, image, f"an image from {registry_host} or from allowedImageRegistries"))
     return problems
 
 
 def check_services(s: dict[str, Any], registry_host: str) -> list[ConfigProblem]:
     problems = []
     for index, prefix in enumerate(s["allowedImageRegistries"]):
-        if not _REGISTRY_PREFIX.match(prefix):
-            problems.append(_problem(f"allowedImageRegistries[{index}]", prefix, "a registry host with an optional path, e.g. public.ecr.aws/docker/library"))
+        if not _REGISTRY_PREFIX.fullmatch(prefix):
+            problems.append(problem(f"allowedImageRegistries[{index}]", prefix, "a registry host with an optional path, e.g. public.ecr.aws/docker/library"))
     services = s["services"]
     if not services:
-        return problems + [_problem("services", services, "at least one service")]
+        return problems + [problem("services", services, "at least one service")]
     for name, spec in services.items():
         key = f"services.{name}"
-        if not _DNS_LABEL.match(name):
-            problems.append(_problem(key, name, "a service name that is a DNS label (lower-case letters, digits, -)"))
+        if not _DNS_LABEL.fullmatch(name):
+            problems.append(problem(key, name, "a service name that is a DNS label (lower-case letters, digits, -)"))
         if not isinstance(spec, dict):
-            problems.append(_problem(key, spec, "a mapping with image, port, replicas, resources, calls"))
+            problems.append(problem(key, spec, "a mapping with image, port, replicas, resources, calls"))
             continue
+        problems += _unknown_keys(key, spec, SERVICE_KEYS, "the settings of a service")
         problems += check_image(f"{key}.image", spec.get("image"), registry_host, s["allowedImageRegistries"])
         port = spec.get("port")
-        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-            problems.append(_problem(f"{key}.port", port, "a port number from 1 to 65535"))
+        if not _is_int(port) or not 1 <= port <= 65535:
+            problems.append(problem(f"{key}.port", port, "a port number from 1 to 65535"))
         replicas = spec.get("replicas")
-        if not isinstance(replicas, int) or isinstance(replicas, bool) or not 1 <= replicas <= 50:
-            problems.append(_problem(f"{key}.replicas", replicas, "a whole number from 1 to 50"))
+        if not _is_int(replicas) or not 1 <= replicas <= 50:
+            problems.append(problem(f"{key}.replicas", replicas, "a whole number from 1 to 50"))
         problems += _check_resources(key, spec.get("resources"))
-        problems += _check_service_runtime(key, spec, s["environment"])
-        calls = spec.get("calls", [])
-        if not isinstance(calls, list) or not all(isinstance(c, str) for c in calls):
-            problems.append(_problem(f"{key}.calls", calls, "a list of service names"))
-            continue
-        for callee in calls:
-            if callee not in services or callee == name:
-                problems.append(_problem(f"{key}.calls", callee, "names of other declared services: " + ", ".join(sorted(set(services) - {name}))))
+        problems += _check_env(key, spec)
+        problems += _check_ingress(key, spec.get("ingressCidrs", []), s["environment"])
+        problems += _check_calls(key, name, spec.get("calls", []), services)
     return problems
 
 
-def _check_service_runtime(key: str, spec: dict, environment: str) -> list[ConfigProblem]:
-    """healthPath, env, secretEnv and ingressCidrs: the optional fields of a service."""
+def _unknown_keys(key: str, mapping: dict, allowed: tuple[str, ...], what: str) -> list[ConfigProblem]:
+    return [problem(f"{key}.{name}", value, _unknown(name, allowed, what)) for name, value in mapping.items() if name not in allowed]
+
+
+def _check_calls(key: str, name: str, calls: Any, services: dict) -> list[ConfigProblem]:
+    if not isinstance(calls, list) or not all(isinstance(c, str) for c in calls):
+        return [problem(f"{key}.calls", calls, "a list of service names")]
+    wrong = [callee for callee in calls if callee not in services or callee == name]
+    if not wrong:
+        return []
+    # The names are spelled out only while the list is short enough to read (and cheap to build).
+    others = sorted(set(services) - {name}) if len(services) <= 21 else []
+    allowed = "names of other declared services" + (": " + ", ".join(others) if others else "")
+    return [problem(f"{key}.calls", callee, allowed) for callee in wrong]
+
+
+def _check_env(key: str, spec: dict) -> list[ConfigProblem]:
+    """healthPath, env and secretEnv: what the container is told; no secret ever in plain env."""
     problems = []
     health_path = spec.get("healthPath", "/healthz")
-    if not isinstance(health_path, str) or not _HTTP_PATH.match(health_path):
-        problems.append(_problem(f"{key}.healthPath", health_path, "an HTTP path starting with /, e.g. /healthz"))
+    if not isinstance(health_path, str) or not _HTTP_PATH.fullmatch(health_path):
+        problems.append(problem(f"{key}.healthPath", health_path, "an HTTP path starting with /, e.g. /healthz"))
     env = spec.get("env", {})
     secret_env = spec.get("secretEnv", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-        problems.append(_problem(f"{key}.env", env, "a mapping of variable names to string values (quote numbers)"))
-        env = {}
+        problems.append(problem(f"{key}.env", env, "a mapping of variable names to string values (quote numbers)"))
+        env = env if isinstance(env, dict) else {}
     if not isinstance(secret_env, dict):
-        problems.append(_problem(f"{key}.secretEnv", secret_env, "a mapping of variable names to keys of the app secret"))
+        problems.append(problem(f"{key}.secretEnv", secret_env, "a mapping of variable names to keys of the app secret"))
         secret_env = {}
     for name in [*env, *secret_env]:
-        if not _ENV_NAME.match(name):
-            problems.append(_problem(f"{key}.env", name, "variable names of letters, digits and _, not starting with a digit"))
-    for name in set(env) & set(secret_env):
-        problems.append(_problem(f"{key}.secretEnv", name, "a variable that is not also set in env"))
+        if not _ENV_NAME.fullmatch(name):
+            problems.append(problem(f"{key}.env", name, "variable names of letters, digits and _, not starting with a digit"))
+    for name, value in env.items():
+        if looks_secret(name) or (isinstance(value, str) and _CREDENTIAL_URL.search(value)):
+            problems.append(problem(f"{key}.env.{name}", value, f"no secret in plain env (anyone who can read the "
+                                    f"Deployment reads it): put it in secretEnv as {name}: <key of the app secret>"))
+    for name in sorted(set(env) & set(secret_env)):
+        problems.append(problem(f"{key}.secretEnv", name, "a variable that is not also set in env"))
     for name, secret_key in secret_env.items():
-        if secret_key not in APP_SECRET_KEYS:
-            problems.append(_problem(f"{key}.secretEnv.{name}", secret_key, "a key of the app secret: " + ", ".join(APP_SECRET_KEYS)))
-    cidrs = spec.get("ingressCidrs", [])
-    if not isinstance(cidrs, list):
-        return problems + [_problem(f"{key}.ingressCidrs", cidrs, "a list of networks in CIDR form")]
-    bad, _ = _networks(f"{key}.ingressCidrs", cidrs)
-    problems += bad
-    for index, cidr in enumerate(cidrs):
-        if cidr in OPEN_CIDRS and environment == "prod":
-            problems.append(_problem(f"{key}.ingressCidrs[{index}]", cidr, "the load balancer's networks, never the whole internet, when environment is prod"))
+        if not isinstance(secret_key, str) or secret_key not in APP_SECRET_KEYS:
+            problems.append(problem(f"{key}.secretEnv.{name}", secret_key, "a key of the app secret: " + ", ".join(APP_SECRET_KEYS)))
     return problems
+
+
+def _check_ingress(key: str, cidrs: Any, environment: str) -> list[ConfigProblem]:
+    name = f"{key}.ingressCidrs"
+    if not isinstance(cidrs, list):
+        return [problem(name, cidrs, "a list of networks in CIDR form")]
+    problems, _ = _networks(name, cidrs)
+    if problems or environment != "prod":
+        # Outside prod an open ingress is an explicit choice the pack's k8s-network-policy-no-open-ingress flags.
+        return problems
+    return _open_to_internet(name, cidrs, "the load balancer's networks, never the whole internet, when environment is prod")
 
 
 def _check_resources(key: str, resources: Any) -> list[ConfigProblem]:
     shape = "requests and limits, each with cpu (e.g. 250m) and memory (e.g. 256Mi)"
-    if not isinstance(resources, dict) or not all(isinstance(resources.get(k), dict) for k in ("requests", "limits")):
-        return [_problem(f"{key}.resources", resources, shape)]
-    problems = []
-    for kind in ("requests", "limits"):
+    if not isinstance(resources, dict) or not all(isinstance(resources.get(k), dict) for k in RESOURCE_KINDS):
+        return [problem(f"{key}.resources", resources, shape)]
+    problems = _unknown_keys(f"{key}.resources", resources, RESOURCE_KINDS, "the parts of resources")
+    for kind in RESOURCE_KINDS:
+        problems += _unknown_keys(f"{key}.resources.{kind}", resources[kind], RESOURCE_NAMES, f"the resources of {kind}")
         for resource, pattern in (("cpu", CPU_QUANTITY), ("memory", MEMORY_QUANTITY)):
             value = resources[kind].get(resource)
-            if not isinstance(value, str) or not pattern.match(value):
-                problems.append(_problem(f"{key}.resources.{kind}.{resource}", value, f"a Kubernetes {resource} quantity, e.g. {'250m' if resource == 'cpu' else '256Mi'}"))
+            if not isinstance(value, str) or not pattern.fullmatch(value):
+                problems.append(problem(f"{key}.resources.{kind}.{resource}", value, f"a Kubernetes {resource} quantity, e.g. {'250m' if resource == 'cpu' else '256Mi'}"))
     return problems
 
 
 def check_database(s: dict[str, Any]) -> list[ConfigProblem]:
     spec = s["services"].get(DATABASE_SERVICE)
     if not isinstance(spec, dict):
-        return [_problem("services", sorted(s["services"]), f"a service named {DATABASE_SERVICE} (the database)")]
-    if spec.get("replicas") != 1:
-        return [_problem(f"services.{DATABASE_SERVICE}.replicas", spec.get("replicas"), "1 (a single PostgreSQL primary; more replicas would be separate databases)")]
+        return [problem("services", sorted(s["services"]), f"a service named {DATABASE_SERVICE} (the database)")]
+    replicas = spec.get("replicas")
+    if not _is_int(replicas) or replicas != 1:
+        return [problem(f"services.{DATABASE_SERVICE}.replicas", replicas, "1 (a single PostgreSQL primary; more replicas would be separate databases)")]
     return []
 
 
 def check_backups(s: dict[str, Any], registry_host: str, stack: str) -> list[ConfigProblem]:
     fields = s["backupSchedule"].split()
     problems = []
-    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
-        problems.append(_problem("backupSchedule", s["backupSchedule"], "a five-field cron schedule, e.g. 0 2 * * *"))
+    if len(fields) != 5 or not all(_CRON_FIELD.fullmatch(f) for f in fields):
+        problems.append(problem("backupSchedule", s["backupSchedule"], "a five-field cron schedule, e.g. 0 2 * * *"))
     problems += _in_range("backupRetentionDays", s["backupRetentionDays"], 1, 3650)
     problems += _in_range("backupMaxAgeHours", s["backupMaxAgeHours"], 1, 720)
     if s["environment"] == "prod" and s["backupRetentionDays"] < PROD_MIN_BACKUP_RETENTION_DAYS:
-        problems.append(_problem("backupRetentionDays", s["backupRetentionDays"], f"{PROD_MIN_BACKUP_RETENTION_DAYS} or more when environment is prod"))
+        problems.append(problem("backupRetentionDays", s["backupRetentionDays"], f"{PROD_MIN_BACKUP_RETENTION_DAYS} or more when environment is prod"))
     repository = f"{registry_host}/{s['namePrefix']}-{stack}/db-backup@sha256:"
     image = s["backupImage"]
-    if not (image.startswith(repository) and _DIGEST.search(image)):
-        problems.append(_problem("backupImage", image or None, f"the backup image of this stack's ECR repository pinned by digest: {repository}<64 hex>"))
+    if not (image.startswith(repository) and _HEX64.fullmatch(image[len(repository):])):
+        problems.append(problem("backupImage", image or None, f"the backup image of this stack's ECR repository pinned by digest: {repository}<64 lower-case hex>"))
     return problems
 
 
-def check_admission_and_gitops(s: dict[str, Any], sso_secret_set: bool) -> list[ConfigProblem]:
+def check_admission_and_gitops(s: dict[str, Any]) -> list[ConfigProblem]:
     problems = _one_of("kyvernoFailureAction", s["kyvernoFailureAction"], KYVERNO_FAILURE_ACTIONS)
     if s["environment"] == "prod" and s["kyvernoFailureAction"] != "Enforce":
-        problems.append(_problem("kyvernoFailureAction", s["kyvernoFailureAction"], "Enforce when environment is prod"))
-    if not _HTTPS_URL.match(s["argocdRepoUrl"]):
-        problems.append(_problem("argocdRepoUrl", s["argocdRepoUrl"] or None, "the https:// URL of the GitOps repository ArgoCD syncs from"))
+        problems.append(problem("kyvernoFailureAction", s["kyvernoFailureAction"], "Enforce when environment is prod"))
+    if not _HTTPS_URL.fullmatch(s["argocdRepoUrl"]):
+        problems.append(problem("argocdRepoUrl", s["argocdRepoUrl"] or None, "the https:// URL of the GitOps repository ArgoCD syncs from"))
     path = s["argocdRepoPath"]
     if not path or path.startswith("/") or ".." in path.split("/"):
-        problems.append(_problem("argocdRepoPath", path, "a relative directory inside the repository, without .."))
-    if not _GIT_REVISION.match(s["argocdRepoRevision"]) or s["argocdRepoRevision"] == "HEAD":
-        problems.append(_problem("argocdRepoRevision", s["argocdRepoRevision"], "a branch, tag or commit (not HEAD, so the tracked revision is explicit)"))
-    sso = {"argocdSsoIssuer": bool(s["argocdSsoIssuer"]), "argocdSsoClientId": bool(s["argocdSsoClientId"]), "argocdSsoClientSecret": sso_secret_set}
+        problems.append(problem("argocdRepoPath", path, "a relative directory inside the repository, without .."))
+    if not _GIT_REVISION.fullmatch(s["argocdRepoRevision"]) or s["argocdRepoRevision"] == "HEAD":
+        problems.append(problem("argocdRepoRevision", s["argocdRepoRevision"], "a branch, tag or commit (not HEAD, so the tracked revision is explicit)"))
+    sso = {"argocdSsoIssuer": bool(s["argocdSsoIssuer"]), "argocdSsoClientId": bool(s["argocdSsoClientId"]),
+           "argocdSsoClientSecret": bool(s["argocdSsoClientSecret"])}
     if any(sso.values()) and not all(sso.values()):
         missing = [k for k, present in sso.items() if not present]
-        problems.append(_problem(missing[0], None, "all of argocdSsoIssuer, argocdSsoClientId and argocdSsoClientSecret, or none (no SSO)"))
-    if s["argocdSsoIssuer"] and not _HTTPS_URL.match(s["argocdSsoIssuer"]):
-        problems.append(_problem("argocdSsoIssuer", s["argocdSsoIssuer"], "the https:// issuer URL of the OIDC provider"))
-    if s["argocdUrl"] and not _HTTPS_URL.match(s["argocdUrl"]):
-        problems.append(_problem("argocdUrl", s["argocdUrl"], "the https:// URL users reach ArgoCD at"))
+        problems.append(problem(missing[0], None, "all of argocdSsoIssuer, argocdSsoClientId and argocdSsoClientSecret, or none (no SSO)"))
+    if s["argocdSsoIssuer"] and not _HTTPS_URL.fullmatch(s["argocdSsoIssuer"]):
+        problems.append(problem("argocdSsoIssuer", s["argocdSsoIssuer"], "the https:// issuer URL of the OIDC provider"))
+    if s["argocdUrl"] and not _HTTPS_URL.fullmatch(s["argocdUrl"]):
+        problems.append(problem("argocdUrl", s["argocdUrl"], "the https:// URL users reach ArgoCD at"))
     if all(sso.values()):
         # SSO turns the local admin off; without these nobody could log in or administer ArgoCD.
         if not s["argocdUrl"]:
-            problems.append(_problem("argocdUrl", "", "the https:// URL users reach ArgoCD at (SSO redirects back to it)"))
+            problems.append(problem("argocdUrl", "", "the https:// URL users reach ArgoCD at (SSO redirects back to it)"))
         if not s["argocdAdminGroups"]:
-            problems.append(_problem("argocdAdminGroups", [], "at least one SSO group given role:admin (the local admin is off with SSO)"))
+            problems.append(problem("argocdAdminGroups", [], "at least one SSO group given role:admin (the local admin is off with SSO)"))
     for name in ("argocdAdminGroups", "argocdReadonlyGroups"):
         for index, group in enumerate(s[name]):
             if not group.strip() or "," in group:
-                problems.append(_problem(f"{name}[{index}]", group, "a group name as the SSO provider sends it, without commas"))
+                problems.append(problem(f"{name}[{index}]", group, "a group name as the SSO provider sends it, without commas"))
     return problems
 
 
-def check_settings(s: dict[str, Any], region: str, sso_secret_set: bool, sso_secret_is_secret: bool, stack: str) -> list[ConfigProblem]:
-    """Every check over every setting; an empty list means the settings are valid."""
-    problems = []
-    if not _REGION.match(region):
-        problems.append(_problem("aws:region", region or None, "an AWS region such as eu-west-1 (pulumi config set aws:region ...)"))
-    problems += _one_of("environment", s["environment"], ENVIRONMENTS)
-    if not _ACCOUNT.match(s["accountId"]):
-        problems.append(_problem("accountId", s["accountId"], "the 12-digit AWS account id of this stack"))
-    if not _NAME_PREFIX.match(s["namePrefix"]):
-        problems.append(_problem("namePrefix", s["namePrefix"], "2 to 20 lower-case letters, digits or -, starting with a letter"))
+def check_settings(s: dict[str, Any], provider: Mapping[str, str], stack: str, secret_keys: Collection[str]) -> list[ConfigProblem]:
+    """Every check over every setting; an empty list means the settings are valid.
+
+    `s` holds the project settings by name, typed; `provider` the raw provider settings (aws:...).
+    A production stack is judged as prod even while its declared environment is reported wrong,
+    so one run shows every problem the fixed file would still have.
+    """
+    problems = check_environment(s["environment"], stack)
+    s = {**s, "environment": environment_class(s["environment"], stack)}
+    problems += check_provider(provider, s["accountId"])
+    if not _ACCOUNT.fullmatch(s["accountId"]):
+        problems.append(problem("accountId", s["accountId"], "the 12-digit AWS account id of this stack"))
+    if not _NAME_PREFIX.fullmatch(s["namePrefix"]):
+        problems.append(problem("namePrefix", s["namePrefix"], "2 to 20 lower-case letters, digits or -, starting with a letter"))
     problems += check_network(s)
     problems += check_cluster(s)
     problems += check_keys_and_registry(s)
     problems += check_ci(s)
-    registry_host = f"{s['accountId']}.dkr.ecr.{region}.amazonaws.com"
+    registry_host = f"{s['accountId']}.dkr.ecr.{provider.get('aws:region', '')}.amazonaws.com"
     problems += check_services(s, registry_host)
     problems += check_database(s)
     problems += check_backups(s, registry_host, stack)
-    problems += check_admission_and_gitops(s, sso_secret_set)
-    if sso_secret_set and not sso_secret_is_secret:
-        problems.append(_problem("argocdSsoClientSecret", "(plaintext value hidden)", "a secret value only: pulumi config set --secret argocdSsoClientSecret"))
-    return problems
+    problems += check_admission_and_gitops(s)
+    return [hidden(p) if _under_secret(p.key, secret_keys) else p for p in problems]
+
+
+def _under_secret(key: str, secret_keys: Collection[str]) -> bool:
+    """A problem about a secure setting, or about any part of one, never shows its value."""
+    return any(key == secret or key.startswith((secret + ".", secret + "[")) for secret in secret_keys)

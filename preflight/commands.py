@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from preflight.analyzer import evaluate, load_pack_config
+from components.config_rules import environment_class, is_production_stack
+from preflight.analyzer import evaluate
 from preflight.model import Plan
 from preflight.report import Report, from_evaluation
+from preflight.safe_load import load_json, read_text
 from preflight.stack_files import PROJECT_ROOT, load_stack_settings, stack_file_for
 
 PACK_CONFIG_DIR = PROJECT_ROOT / "policies" / "config"
@@ -24,14 +26,53 @@ def stack_path(stack: str | None, stack_file: Path | None) -> Path:
 
 
 def pack_config_for(stack_file: Path, explicit: Path | None) -> dict[str, Any]:
-    """The explicit --policy-pack-config, else policies/config/<environment>.json of the stack."""
+    """The pack config a stack is judged with: policies/config/<environment class>.json, or the
+    explicit --policy-pack-config.
+
+    The stack file cannot choose a weaker one: a production stack is judged with prod.json whatever
+    its `environment` says, and an explicit config for it may not be weaker than prod.json (a lower
+    level, or other settings, for any policy).
+    """
+    settings = load_stack_settings(stack_file)
+    environment = settings.config.get(f"{settings.project}:environment", "prod")
+    required = PACK_CONFIG_DIR / f"{environment_class(environment, settings.stack)}.json"
     if explicit is None:
-        settings = load_stack_settings(stack_file)
-        environment = settings.config.get(f"{settings.project}:environment", "prod")
-        explicit = PACK_CONFIG_DIR / f"{environment}.json"
-    if not Path(explicit).is_file():
-        raise UsageError(f"policy pack config {explicit} not found (give one with --policy-pack-config)")
-    return load_pack_config(explicit)
+        return _read_pack_config(required)
+    given = _read_pack_config(Path(explicit))
+    if is_production_stack(settings.stack):
+        _refuse_weaker(given, _read_pack_config(required), Path(explicit), required, settings.stack)
+    return given
+
+
+def _read_pack_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UsageError(f"policy pack config {path} not found (give one with --policy-pack-config)")
+    config = load_json(read_text(path), path.as_posix())
+    if not isinstance(config, dict):
+        raise UsageError(f"policy pack config {path}: expected a JSON object of policy names, got {type(config).__name__}")
+    return config
+
+
+# How strongly a level holds a violation (the engine fails a preview on remediate as on mandatory).
+_STRENGTH = {"disabled": 0, "advisory": 1, "mandatory": 2, "remediate": 2}
+
+
+def _refuse_weaker(given: dict[str, Any], required: dict[str, Any], given_path: Path, required_path: Path, stack: str) -> None:
+    """Compares the levels and settings each policy ends up with, after the engine's reconciliation
+    (schema defaults, then "all", then per-policy entries), so "all": "advisory" counts too."""
+    empty = Plan("pack-config", stack, (), {})
+    resolved = {p.name: p for p in evaluate(empty, given).policies}
+    weaker = []
+    for policy in evaluate(empty, required).policies:
+        mine = resolved[policy.name]
+        if _STRENGTH.get(mine.enforcement, 0) < _STRENGTH.get(policy.enforcement, 2):
+            weaker.append(f"{policy.name} is {mine.enforcement}, {required_path.name} requires {policy.enforcement}")
+        elif dict(mine.config) != dict(policy.config):
+            weaker.append(f"{policy.name} has other settings than in {required_path.name}")
+    if weaker:
+        shown = "; ".join(weaker[:10]) + (f"; and {len(weaker) - 10} more" if len(weaker) > 10 else "")
+        raise UsageError(f"--policy-pack-config {given_path}: stack {stack!r} is a production stack and is judged "
+                         f"at least as strictly as {_relative(required_path)}: {shown}")
 
 
 def _relative(path: Path) -> str:
@@ -58,4 +99,6 @@ def check_plan(plan: Plan, path: Path, config: dict[str, Any]) -> Report:
     from preflight.locations import program_locations
 
     evaluation = evaluate(plan, config)
-    return from_evaluation("check", plan.stack, plan.resources, evaluation, program_locations(plan, _relative(path)))
+    locations = program_locations(plan, _relative(path))
+    # What the pack could not judge (a wrong type, an exception) makes the verdict "error".
+    return from_evaluation("check", plan.stack, plan.resources, evaluation, locations, errors=evaluation.errors)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -34,6 +34,8 @@ class Limits:
     max_aliases: int = 1_000  # alias references per file
     max_depth: int = 100  # nesting of mappings and lists
     max_nodes: int = 1_000_000  # per file, every alias expanded
+    # Whether the user can raise these from the command line (stack files have fixed limits).
+    raisable: bool = True
 
     # Command-line flag, attribute, help: one place for the CLI and the README.
     FLAGS = (
@@ -46,6 +48,11 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def _past(limits: Limits, what: str, flag: str) -> str:
+    """The message for an input past a limit, with the flag that raises it where there is one."""
+    return f"{what} (raise {flag} to read it)" if limits.raisable else what
 
 
 class LoadError(Exception):
@@ -120,7 +127,7 @@ def read_text(path: Path, limits: Limits = DEFAULT_LIMITS, shown: str | None = N
     except OSError as err:
         raise LoadError(shown, None, f"cannot read: {err.strerror or err}") from None
     if len(data) > limits.max_file_bytes:
-        raise LoadError(shown, None, f"larger than {limits.max_file_bytes} bytes (raise --max-file-bytes to read it)")
+        raise LoadError(shown, None, _past(limits, f"larger than {limits.max_file_bytes} bytes", "--max-file-bytes"))
     return decode(data, shown)
 
 
@@ -137,7 +144,7 @@ def measure(value: Any, limits: Limits, path: str, line: int | None) -> tuple[in
 
 
 def _deeper(limits: Limits, path: str, line: int | None) -> LoadError:
-    return LoadError(path, line, f"nested deeper than {limits.max_depth} levels (raise --max-depth to read it)")
+    return LoadError(path, line, _past(limits, f"nested deeper than {limits.max_depth} levels", "--max-depth"))
 
 
 def _tree_size(value: Any, limits: Limits, path: str, line: int | None) -> int | None:
@@ -161,7 +168,7 @@ def _tree_size(value: Any, limits: Limits, path: str, line: int | None) -> int |
             nodes += len(children)
             below += [child for child in children if isinstance(child, (dict, list))]
         if nodes > limits.max_nodes:
-            raise LoadError(path, line, f"more than {limits.max_nodes} values (raise --max-nodes to read it)")
+            raise LoadError(path, line, _past(limits, f"more than {limits.max_nodes} values", "--max-nodes"))
         level = below
     return nodes
 
@@ -188,10 +195,10 @@ def _shared_size(value: Any, limits: Limits, path: str, line: int | None) -> tup
                 total += child_size
                 height = max(height, child_height + 1)
             if height > limits.max_depth:
-                raise LoadError(path, line, f"nested deeper than {limits.max_depth} levels (raise --max-depth to read it)")
+                raise LoadError(path, line, _past(limits, f"nested deeper than {limits.max_depth} levels", "--max-depth"))
             if total > limits.max_nodes:
-                raise LoadError(path, line, f"more than {limits.max_nodes} values with aliases expanded "
-                                "(an alias bomb, or raise --max-nodes to read it)")
+                raise LoadError(path, line, _past(limits, f"more than {limits.max_nodes} values with aliases expanded "
+                                                  "(an alias bomb?)", "--max-nodes"))
             sizes[key] = (total, height)
             continue
         if key in in_progress:
@@ -199,12 +206,12 @@ def _shared_size(value: Any, limits: Limits, path: str, line: int | None) -> tup
         if key in sizes:
             aliases += 1
             if aliases > limits.max_aliases:
-                raise LoadError(path, line, f"more than {limits.max_aliases} alias references (raise --max-aliases to read it)")
+                raise LoadError(path, line, _past(limits, f"more than {limits.max_aliases} alias references", "--max-aliases"))
             continue
         in_progress.add(key)
         stack.append((node, True))
         if len(in_progress) > limits.max_depth:
-            raise LoadError(path, line, f"nested deeper than {limits.max_depth} levels (raise --max-depth to read it)")
+            raise LoadError(path, line, _past(limits, f"nested deeper than {limits.max_depth} levels", "--max-depth"))
         for child in children:
             if isinstance(child, (dict, list)):
                 if id(child) in in_progress:
@@ -212,7 +219,7 @@ def _shared_size(value: Any, limits: Limits, path: str, line: int | None) -> tup
                 if id(child) in sizes:
                     aliases += 1
                     if aliases > limits.max_aliases:
-                        raise LoadError(path, line, f"more than {limits.max_aliases} alias references (raise --max-aliases to read it)")
+                        raise LoadError(path, line, _past(limits, f"more than {limits.max_aliases} alias references", "--max-aliases"))
                 else:
                     stack.append((child, False))
     root = sizes.get(id(value), (1, 0))[0] if isinstance(value, (dict, list)) else 1
@@ -258,16 +265,15 @@ def yaml_documents(text: str, path: str, limits: Limits = DEFAULT_LIMITS) -> Ite
     nodes = aliases = 0
     for count, (first_line, chunk) in enumerate(_chunks(text), start=1):
         if count > limits.max_documents:
-            yield Document(first_line, error=LoadError(path, first_line, f"more than {limits.max_documents} documents "
-                                                       "(raise --max-documents to read the rest)"))
+            yield Document(first_line, error=LoadError(path, first_line, _past(
+                limits, f"more than {limits.max_documents} documents; the rest is not read", "--max-documents")))
             return
         try:
             value = _parse(yaml.load, chunk, path, first_line, limits)
         except LoadError as err:
             yield Document(first_line, error=err)
             continue
-        remaining = Limits(limits.max_file_bytes, limits.max_documents, limits.max_aliases - aliases,
-                          limits.max_depth, limits.max_nodes - nodes)
+        remaining = replace(limits, max_aliases=limits.max_aliases - aliases, max_nodes=limits.max_nodes - nodes)
         try:
             size, used = measure(value, remaining, path, first_line)
         except LoadError as err:

@@ -81,4 +81,4 @@ def test_output_file_gets_the_report_and_stdout_stays_empty(preflight, tmp_path)
     target = tmp_path / "reports" / "dev.md"
     run = preflight("check", "--stack", "dev", "--format", "markdown", "--output", target)
     assert run.status == 0 and run.out == ""
-    assert target.read_text().startswith("## ✅ Policy check for `dev`: pass")
+    assert target.read_text().startswith("## ✅ Policy check for <code>dev</code>: pass")
