@@ -4,7 +4,9 @@ Resource rules check one resource's inputs: `check(resource, config)` yields vio
 Stack rules relate resources to each other: `check(stack, config)` yields `Finding`s, each with the
 URN it concerns. A check that reads a value unknown at preview lets UnknownValueError escape; the
 wrapper reports it as "cannot verify at preview" at the rule's own enforcement level, so an unknown
-never passes silently and never gets the SDK's automatic downgrade to advisory.
+never passes silently and never gets the SDK's automatic downgrade to advisory. A check that meets a
+value of the wrong type lets WrongTypeError escape, and any other exception is a check that could
+not finish: both are reported as "cannot judge", so no input can crash the pack or pass unjudged.
 """
 from __future__ import annotations
 
@@ -18,15 +20,19 @@ from pulumi_policy import (
     Severity,
     StackValidationPolicy,
 )
+from pulumi_policy.policy import _NotApplicableError
 
 from policies.frameworks import Control
-from policies.values import UnknownValueError
+from policies.values import UnknownValueError, WrongTypeError
 
 CANNOT_VERIFY = "cannot verify at preview"
 # Prefix of a violation a rule reports when the input itself cannot be judged (a field of the wrong
 # type, a value no rule understands). preflight turns these into errors (verdict error, exit 2), for
 # offline runs and for a real preview's event log alike.
 CANNOT_JUDGE = "cannot judge"
+
+# What a check raises by design when a value decides nothing: unknown at preview, or of the wrong type.
+UNDECIDED = (UnknownValueError, WrongTypeError)
 
 # Where a rule can be evaluated: the offline mock engine sees every resource the program registers
 # but only the inputs of remote components (pulumi-eks); a real preview also sees their children.
@@ -87,8 +93,10 @@ class Rule:
         try:
             for message in self.check(args, args.get_config()):
                 report_violation(message, None)
-        except UnknownValueError as unknown:
-            report_violation(f"{CANNOT_VERIFY}: {unknown.message}", None)
+        except _NotApplicableError:
+            raise
+        except Exception as error:  # the safety net: no check may crash the pack
+            report_violation(self._unfinished(error), None)
 
     def _validate_stack(self, args, report_violation) -> None:
         # An unknown read outside `each_resource` concerns the stack as a whole; left to the SDK it
@@ -96,18 +104,42 @@ class Rule:
         try:
             for finding in self.check(args, args.get_config()):
                 report_violation(finding.message, finding.urn)
-        except UnknownValueError as unknown:
-            report_violation(f"{CANNOT_VERIFY}: {unknown.message}", None)
+        except _NotApplicableError:
+            raise
+        except Exception as error:  # the safety net: no check may crash the pack
+            report_violation(self._unfinished(error), None)
+
+    def _unfinished(self, error: Exception) -> str:
+        if isinstance(error, UNDECIDED):
+            return undecided(error)
+        return f"{CANNOT_JUDGE}: rule {self.name} failed ({_exception(error)})"
+
+
+def undecided(error: UnknownValueError | WrongTypeError) -> str:
+    """The message for a read that decided nothing: an unknown cannot be verified, a wrong type cannot be judged."""
+    prefix = CANNOT_VERIFY if isinstance(error, UnknownValueError) else CANNOT_JUDGE
+    return f"{prefix}: {error.message}"
 
 
 def each_resource(resources: Iterable[Any], check: Callable[[Any], Iterable[str]]) -> Iterable[Finding]:
-    """Runs a per-resource check inside a stack rule, so one unknown does not hide the others."""
+    """Runs a per-resource check inside a stack rule, so one resource that cannot be read (an
+    unknown, a wrong type, a check that fails on it) does not hide the findings on the others."""
     for resource in resources:
         try:
             for message in check(resource):
                 yield Finding(resource.urn, message)
-        except UnknownValueError as unknown:
-            yield Finding(resource.urn, f"{CANNOT_VERIFY}: {unknown.message}")
+        except UNDECIDED as error:
+            yield Finding(resource.urn, undecided(error))
+        except _NotApplicableError:
+            raise
+        except Exception as error:  # reported on that resource alone
+            yield Finding(resource.urn, f"{CANNOT_JUDGE}: the check failed on this resource ({_exception(error)})")
+
+
+def _exception(error: Exception) -> str:
+    """The exception as one short line: its type and the start of its message."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
 
 
 def config_value(config: Mapping[str, Any], rule_config: Mapping[str, dict], key: str) -> Any:

@@ -60,7 +60,7 @@ def companions(resources: Iterable[Any], prop: str, *types: str) -> Callable[[An
     once, so relating every owner stays linear in the stack's size.
     """
     by_owner: dict[str, list[Any]] = {}
-    by_name: dict[Any, list[Any]] = {}
+    by_name: dict[str, list[Any]] = {}
     unresolved: list[UnknownValueError] = []
     for r in of_type(resources, *types):
         deps = r.property_dependencies.get(prop) or []
@@ -69,12 +69,15 @@ def companions(resources: Iterable[Any], prop: str, *types: str) -> Callable[[An
         if deps:
             continue
         try:
-            by_name.setdefault(get(r.props, prop), []).append(r)
+            name = get(r.props, prop)
         except UnknownValueError as unknown:  # e.g. computed by an invoke: no resource to follow
             unresolved.append(unknown)
+            continue
+        if isinstance(name, str):  # a name of another type names no owner (and is not hashable)
+            by_name.setdefault(name, []).append(r)
 
     def find(owner: Any, owner_name: Any) -> list[Any]:
-        found = by_owner.get(owner.urn, []) + (by_name.get(owner_name, []) if owner_name is not None else [])
+        found = by_owner.get(owner.urn, []) + (by_name.get(owner_name, []) if isinstance(owner_name, str) else [])
         if not found and unresolved:
             raise unresolved[0]  # one of the unknown references may be this owner's
         return found

@@ -8,21 +8,21 @@ cannot drift: a control without both halves is not a control (a test proves the 
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from pulumi_policy import Severity
 
 from policies.frameworks import Control, cis_eks, cis_k8s, nist, pss
-from policies.pods import containers, from_registry, matches_any, pod_spec, split_image
+from policies.pods import WORKLOADS, from_registry, matches_any, split_image
 from policies.rule import config_value
-from policies.values import as_list, get, is_set
+from policies.secret_names import SECRET_NAME_PATTERN, looks_secret
+from policies.values import flag, is_set, known, mapping, number, objects, shown, strings, text, where
 
-ALL_WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
-SERVING_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+ALL_WORKLOAD_KINDS = ("Pod", "PodTemplate", "ReplicationController", "Deployment", "StatefulSet", "DaemonSet",
+                      "ReplicaSet", "Job", "CronJob")
+SERVING_KINDS = ("ReplicationController", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 SECCOMP_ALLOWED = ("RuntimeDefault", "Localhost")
-SECRET_ENV_NAME = r"(?i)(passw|secret|token|apikey|api_key|private_key|credential)"
 ECR_PATTERN = "*.dkr.ecr.*.amazonaws.com"
 
 
@@ -89,10 +89,37 @@ def _foreach_deny(message: str, params: KyvernoParams, conditions: list[dict], *
 
 
 # --- CrossGuard checks ---------------------------------------------------------------------------
+# Every field is read with the type it must have: a manifest is untrusted, and a wrong type is
+# WrongTypeError ("cannot judge", an error for the document), never a default that passes.
+
+_CONTAINER_GROUPS = ("containers", "initContainers", "ephemeralContainers")
+
+
+def _pod(resource_type, props):
+    """(where, pod spec) of a workload: where its pod spec sits, and the spec (empty if absent)."""
+    path = WORKLOADS[resource_type][1]
+    return where("", *path), mapping(props, *path)
+
+
+def _label(kind: str, place: str, element) -> str:
+    """A container or volume by its name ("container web"), by its place when the name is not a known string."""
+    is_known, name = known(element, "name")
+    return f"{kind} {name if is_known and isinstance(name, str) else place}"
+
+
+def _containers(resource_type, props, *, init: bool = True):
+    """(label, where, container) for app containers, and init and ephemeral ones unless init=False."""
+    at, spec = _pod(resource_type, props)
+    found = []
+    for group in _CONTAINER_GROUPS if init else _CONTAINER_GROUPS[:1]:
+        for place, container in objects(spec, group, at=at):
+            found.append((_label(group[:-1], place, container), place, container))
+    return found
+
 
 def _images(resource_type, props):
-    for label, c in containers(pod_spec(resource_type, props)):
-        yield label, get(c, "image")
+    for label, at, c in _containers(resource_type, props):
+        yield label, text(c, "image", at=at)
 
 
 def _no_latest(resource_type, props, config):
@@ -135,44 +162,40 @@ _RESOURCE_KEYS = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu")
 
 
 def _resources(resource_type, props, config):
-    for label, c in containers(pod_spec(resource_type, props), init=True):
+    for label, at, c in _containers(resource_type, props, init=True):
         if label.startswith("ephemeralContainer "):
             continue  # Kubernetes forbids resources on ephemeral containers
-        missing = [".".join(k) for k in _RESOURCE_KEYS if not is_set(c, "resources", *k)]
+        missing = [".".join(k) for k in _RESOURCE_KEYS if not is_set(c, "resources", *k, at=at)]
         if missing:
             yield f"{label} does not set resources {', '.join(missing)}"
 
 
-def _security_context(c, key):
-    return get(c, "securityContext", key)
-
-
 def _non_root(resource_type, props, config):
-    spec = pod_spec(resource_type, props)
-    pod_non_root = get(spec, "securityContext", "runAsNonRoot") is True
-    if get(spec, "securityContext", "runAsUser") == 0:
+    at, spec = _pod(resource_type, props)
+    pod_non_root = flag(spec, "securityContext", "runAsNonRoot", at=at) is True
+    if number(spec, "securityContext", "runAsUser", at=at) == 0:
         yield "pod runs as UID 0"
-    for label, c in containers(spec):
-        value = _security_context(c, "runAsNonRoot")
+    for label, place, c in _containers(resource_type, props):
+        value = flag(c, "securityContext", "runAsNonRoot", at=place)
         if value is False or (value is None and not pod_non_root):
             yield f"{label} may run as root (runAsNonRoot not true)"
-        if _security_context(c, "runAsUser") == 0:
+        if number(c, "securityContext", "runAsUser", at=place) == 0:
             yield f"{label} runs as UID 0"
 
 
-def _each_container_flag(key: str, wanted: bool, text: str):
+def _each_container_flag(key: str, wanted: bool, message: str):
     def check(resource_type, props, config):
-        for label, c in containers(pod_spec(resource_type, props)):
-            if _security_context(c, key) is not wanted:
-                yield f"{label} {text}"
+        for label, at, c in _containers(resource_type, props):
+            if flag(c, "securityContext", key, at=at) is not wanted:
+                yield f"{label} {message}"
     return check
 
 
 def _drop_all(resource_type, props, config):
-    for label, c in containers(pod_spec(resource_type, props)):
+    for label, at, c in _containers(resource_type, props):
         # Exact "ALL": Pod Security "restricted" rejects a lower-case "all" at admission.
-        drop = [str(x) for x in as_list(get(c, "securityContext", "capabilities", "drop"))]
-        add = [str(x).upper() for x in as_list(get(c, "securityContext", "capabilities", "add"))]
+        drop = strings(c, "securityContext", "capabilities", "drop", at=at)
+        add = [a.upper() for a in strings(c, "securityContext", "capabilities", "add", at=at)]
         if "ALL" not in drop:
             yield f"{label} does not drop ALL capabilities"
         extra = [a for a in add if a != "NET_BIND_SERVICE"]
@@ -181,12 +204,12 @@ def _drop_all(resource_type, props, config):
 
 
 def _seccomp(resource_type, props, config):
-    spec = pod_spec(resource_type, props)
-    pod_type = get(spec, "securityContext", "seccompProfile", "type")
+    at, spec = _pod(resource_type, props)
+    pod_type = text(spec, "securityContext", "seccompProfile", "type", at=at)
     if pod_type is not None and pod_type not in SECCOMP_ALLOWED:
         yield f"pod seccomp profile is {pod_type}"
-    for label, c in containers(spec):
-        own = get(c, "securityContext", "seccompProfile", "type")
+    for label, place, c in _containers(resource_type, props):
+        own = text(c, "securityContext", "seccompProfile", "type", at=place)
         if own is not None and own not in SECCOMP_ALLOWED:
             yield f"{label} seccomp profile is {own}"
         elif own is None and pod_type not in SECCOMP_ALLOWED:
@@ -194,34 +217,39 @@ def _seccomp(resource_type, props, config):
 
 
 def _no_privileged(resource_type, props, config):
-    for label, c in containers(pod_spec(resource_type, props)):
-        if _security_context(c, "privileged") is True:
+    for label, at, c in _containers(resource_type, props):
+        if flag(c, "securityContext", "privileged", at=at) is True:
             yield f"{label} is privileged"
 
 
 def _host_namespaces(resource_type, props, config):
-    spec = pod_spec(resource_type, props)
+    at, spec = _pod(resource_type, props)
     for key in ("hostNetwork", "hostPID", "hostIPC"):
-        if get(spec, key) is True:
+        if flag(spec, key, at=at) is True:
             yield f"pod shares the node's namespace ({key})"
 
 
 def _host_path(resource_type, props, config):
-    for volume in get(pod_spec(resource_type, props), "volumes", default=[]):
-        if is_set(volume, "hostPath"):
-            yield f"volume {get(volume, 'name')} mounts a hostPath"
+    at, spec = _pod(resource_type, props)
+    for place, volume in objects(spec, "volumes", at=at):
+        if is_set(volume, "hostPath", at=place):
+            yield f"{_label('volume', place, volume)} mounts a hostPath"
 
 
 def _host_ports(resource_type, props, config):
-    for label, c in containers(pod_spec(resource_type, props)):
-        for port in get(c, "ports", default=[]):
-            if get(port, "hostPort", default=0) not in (0, None):
-                yield f"{label} binds hostPort {int(get(port, 'hostPort'))}"
+    for label, at, c in _containers(resource_type, props):
+        for place, port in objects(c, "ports", at=at):
+            # Under hostNetwork Kubernetes makes the container port the node's port, so a port entry
+            # is judged whole: one whose container port is not a number cannot be judged either.
+            number(port, "containerPort", at=place)
+            host = number(port, "hostPort", at=place)
+            if host not in (0, None):
+                yield f"{label} binds hostPort {shown(host)}"
 
 
 def _probes(resource_type, props, config):
-    for label, c in containers(pod_spec(resource_type, props), init=False):
-        missing = [p for p in ("livenessProbe", "readinessProbe") if not is_set(c, p)]
+    for label, at, c in _containers(resource_type, props, init=False):
+        missing = [p for p in ("livenessProbe", "readinessProbe") if not is_set(c, p, at=at)]
         if missing:
             yield f"{label} has no {' or '.join(missing)}"
 
@@ -231,22 +259,22 @@ def _namespace(resource_type, props, config):
         yield "no namespace: the workload lands in the provider's default namespace"
         return
     # An unknown namespace lets UnknownValueError through: "cannot verify at preview", not a pass.
-    namespace = get(props, "metadata", "namespace")
-    if namespace == "default":
+    if text(props, "metadata", "namespace") == "default":
         yield "workload runs in the default namespace"
 
 
 def _automount(resource_type, props, config):
-    if get(pod_spec(resource_type, props), "automountServiceAccountToken") is not False:
+    at, spec = _pod(resource_type, props)
+    if flag(spec, "automountServiceAccountToken", at=at) is not False:
         yield "the service account token is mounted (automountServiceAccountToken is not false)"
 
 
 def _secret_env(resource_type, props, config):
-    for label, c in containers(pod_spec(resource_type, props)):
-        for env in get(c, "env", default=[]):
-            name = get(env, "name") or ""
+    for label, at, c in _containers(resource_type, props):
+        for place, env in objects(c, "env", at=at):
+            name = text(env, "name", at=place)
             # Presence: an unknown literal value is still a secret written into the manifest.
-            if re.search(SECRET_ENV_NAME, name) and is_set(env, "value"):
+            if looks_secret(name) and is_set(env, "value", at=place):
                 yield f"{label} env {name} holds a literal value; use secretKeyRef"
 
 
@@ -258,10 +286,9 @@ PSA_LABEL = "pod-security.kubernetes.io/enforce"
 
 
 def _psa(resource_type, props, config):
-    name = get(props, "metadata", "name")
-    if name in config_value(config, PSA_CONFIG, "exemptNamespaces"):
+    if text(props, "metadata", "name") in config_value(config, PSA_CONFIG, "exemptNamespaces"):
         return
-    level = get(props, "metadata", "labels", PSA_LABEL)
+    level = text(props, "metadata", "labels", PSA_LABEL)
     if level != "restricted":
         yield f"namespace enforces Pod Security level {level or 'none'}, not restricted"
 
@@ -549,7 +576,7 @@ CATALOG: tuple[WorkloadControl, ...] = (
         kyverno_rules=(
             KyvernoRule("secret-env-from-secret-ref", lambda p: _foreach_deny(
                 "Secret-like environment variables must come from a secretKeyRef.", p,
-                [{"key": f"{{{{ regex_match('{SECRET_ENV_NAME}', '{{{{element.name}}}}') }}}}",
+                [{"key": f"{{{{ regex_match('{SECRET_NAME_PATTERN}', '{{{{element.name}}}}') }}}}",
                   "operator": "Equals", "value": True},
                  {"key": "{{ element.value || '' }}", "operator": "NotEquals", "value": ""}],
                 items="request.object.spec.[ephemeralContainers, initContainers, containers][].env[]",

@@ -5,20 +5,29 @@ Here the same servicer is built directly and called the way the engine calls it:
 then `Configure` with the pack config reconciled as the engine does (schema defaults, then "all",
 then per-policy entries), then `Analyze` once per resource and `AnalyzeStack` once. Enforcement
 levels, config and unknown-value handling therefore behave as in `pulumi preview`.
+
+Fail closed: what was not judged is an error, never a pass and never a crash. A rule that could not
+judge its input reports "cannot judge: ..."; those reports are errors, not violations. Inputs that
+cannot be handed to the SDK, and exceptions escaping the servicer, are errors on the resource (the
+servicer is then asked again one policy at a time, so the other policies' results are kept).
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
+from policies.rule import CANNOT_JUDGE
 from preflight.model import Plan, RecordedResource
+
+if TYPE_CHECKING:
+    from preflight.report import InputError
 
 _LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
@@ -27,6 +36,8 @@ _LEVELS = {
     "disabled": analyzer_pb2.DISABLED,
 }
 _LEVEL_NAMES = {v: k for k, v in _LEVELS.items()}
+# How strictly each level holds a rule; remediate blocks like mandatory (the engine stops on both).
+LEVEL_STRENGTH = {"disabled": 0, "advisory": 1, "mandatory": 2, "remediate": 2}
 _SEVERITY_NAMES = {
     analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "unspecified",
     analyzer_pb2.POLICY_SEVERITY_LOW: "low",
@@ -80,7 +91,8 @@ class Evaluation:
     policies: tuple[PolicyMetadata, ...]
     violations: tuple[Violation, ...]
     not_applicable: tuple[NotApplicable, ...]
-    passed: tuple[str, ...]  # enabled policies with no violation (stack policies: and applicable)
+    passed: tuple[str, ...]  # enabled policies with no violation or error (stack policies: and applicable)
+    errors: tuple[InputError, ...] = ()  # what was not judged: the verdict cannot be "pass"
 
     @property
     def mandatory(self) -> tuple[Violation, ...]:
@@ -121,26 +133,151 @@ def evaluate(
     configure = _configure_request(resolved)
     servicer.Configure(configure, None)
     for_type = _servicers_by_type(name, version, policies, configure, _resource_types(pack.RULES))
+    alone = _servicer_per_policy(name, version, configure)
 
-    violations: list[Violation] = []
-    not_applicable: list[NotApplicable] = []
+    structs, unmarshalled = _structs(plan)
+    found = _Found(errors=unmarshalled)
     for resource in plan.resources:
         typed = for_type(resource.type)
-        if typed is None:
+        if typed is None or resource.urn not in structs:
             continue
-        request = _analyze_request(resource, plan)
-        response = typed.Analyze(request, None)
-        violations += _violations(response, default_urn=request.urn)
-        not_applicable += [NotApplicable(n.policy_name, request.urn, n.reason) for n in response.not_applicable]
-    stack_response = servicer.AnalyzeStack(_stack_request(plan), None)
-    violations += _violations(stack_response, default_urn="")
-    not_applicable += [NotApplicable(n.policy_name, "", n.reason) for n in stack_response.not_applicable]
+        request = _analyze_request(resource, plan, structs)
+        responses, failed = _run(lambda s: s.Analyze(request, None), *typed, alone)
+        found.add(responses, request.urn)
+        if failed:
+            found.fail(failed, resource.urn, f"could not evaluate {resource.name}")
+    stack_request = _stack_request(plan, structs)
+    stack_policies = [p for p in policies if isinstance(p, StackValidationPolicy)]
+    responses, failed = _run(lambda s: s.AnalyzeStack(stack_request, None), servicer, stack_policies, alone)
+    found.add(responses, "")
+    for policy, error in failed:
+        found.fail([(policy, error)], policy, "could not evaluate the stack")
 
     metadata = tuple(_metadata(p, resolved) for p in info.policies)
-    # A stack policy that declared itself not applicable proved nothing, so it has not passed.
-    failing = {v.policy for v in violations} | {n.policy for n in not_applicable if not n.urn}
+    # A stack policy that declared itself not applicable proved nothing, so it has not passed; nor
+    # has a policy that could not judge (its "cannot judge" reports are among the violations here),
+    # or not evaluate, some input.
+    failing = ({v.policy for v in found.violations} | {n.policy for n in found.not_applicable if not n.urn}
+               | found.unevaluated)
     passed = tuple(m.name for m in metadata if m.enforcement != "disabled" and m.name not in failing)
-    return Evaluation(name, version, metadata, tuple(violations), tuple(not_applicable), passed)
+    judged, unjudged = _split_unjudged(found.violations, metadata)
+    return Evaluation(name, version, metadata, judged, tuple(found.not_applicable), passed,
+                      tuple(found.errors) + unjudged)
+
+
+# (policy name, exception) for each policy the servicer could not run.
+_Failures = list[tuple[str, Exception]]
+
+
+@dataclass
+class _Found:
+    """What the servicers answered, and what they could not evaluate."""
+
+    violations: list[Violation] = field(default_factory=list)
+    not_applicable: list[NotApplicable] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    unevaluated: set[str] = field(default_factory=set)  # policies an exception kept from some input
+
+    def add(self, responses: Sequence[Any], urn: str) -> None:
+        """Responses about the resource `urn` ("" for the stack)."""
+        for response in responses:
+            self.violations += _violations(response, default_urn=urn)
+            self.not_applicable += [NotApplicable(n.policy_name, urn, n.reason) for n in response.not_applicable]
+
+    def fail(self, failed: _Failures, path: str, what: str) -> None:
+        names = ", ".join(policy for policy, _ in failed)
+        self.errors.append(_input_error(path, f"{names}: {what} ({_one_line(failed[0][1])})"))
+        self.unevaluated |= {policy for policy, _ in failed}
+
+
+def _split_unjudged(violations: Sequence[Violation],
+                   policies: Sequence[PolicyMetadata]) -> tuple[tuple[Violation, ...], tuple[InputError, ...]]:
+    """(violations, errors): a violation whose rule says it "cannot judge" the input is an error.
+
+    Such an input was not judged, so the verdict cannot be "pass", and it is no finding about the
+    resource either. The SDK puts the policy description before the rule's own message, so that is
+    read past.
+    """
+    descriptions = {p.name: p.description for p in policies}
+    kept, errors = [], []
+    for violation in violations:
+        detail = _rule_message(violation.message, descriptions.get(violation.policy, ""))
+        if detail.startswith(CANNOT_JUDGE):
+            errors.append(_input_error(violation.urn or violation.policy, f"{violation.policy}: {detail}"))
+        else:
+            kept.append(violation)
+    return tuple(kept), tuple(errors)
+
+
+def _rule_message(message: str, description: str) -> str:
+    prefix = f"{description}\n"
+    return message[len(prefix):] if description and message.startswith(prefix) else message
+
+
+def _run(call: Callable[[Any], Any], servicer: Any, policies: Sequence[Any],
+         alone: Callable[[Any], Any]) -> tuple[list[Any], _Failures]:
+    """The servicer's responses, and the policies that could not run.
+
+    When an exception escapes the servicer (inputs the SDK cannot convert, a policy that raises),
+    each policy is asked alone, so one failure costs only that policy's result.
+    """
+    try:
+        return [call(servicer)], []
+    except Exception:  # each policy is asked alone; those that fail again are reported
+        return _one_by_one(call, policies, alone)
+
+
+def _one_by_one(call: Callable[[Any], Any], policies: Sequence[Any],
+                alone: Callable[[Any], Any]) -> tuple[list[Any], _Failures]:
+    responses, failed = [], []
+    for policy in policies:
+        try:
+            responses.append(call(alone(policy)))
+        except Exception as error:  # reported as an error naming the policy and the input
+            failed.append((policy.name, error))
+    return responses, failed
+
+
+def _input_error(path: str, message: str) -> InputError:
+    from preflight.report import InputError  # not at the top: preflight.report imports this module
+
+    return InputError(path, None, message)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
+
+
+def _servicer_per_policy(name, version, configure) -> Callable[[Any], Any]:
+    """A configured servicer holding one policy, built when first asked for (only after a failure)."""
+    cache: dict[str, Any] = {}
+
+    def alone(policy):
+        if policy.name not in cache:
+            cache[policy.name] = _PolicyAnalyzerServicer(name, version, [policy], EnforcementLevel.ADVISORY)
+            cache[policy.name].Configure(configure, None)
+        return cache[policy.name]
+
+    return alone
+
+
+def _structs(plan: Plan) -> tuple[dict[str, struct_pb2.Struct], list[InputError]]:
+    """Each resource's inputs as the engine marshals them, and an error for each resource whose inputs
+    cannot be marshalled or read back as the SDK reads them (a number beyond a double, NaN or
+    infinity, nesting deeper than Python recurses). Such a resource is left out of the stack
+    policies' view too, so it cannot stop them judging the others: it is not judged, and its error
+    says so."""
+    structs, errors = {}, []
+    for resource in plan.resources:
+        try:
+            struct = _struct(resource.inputs)
+            json_format.MessageToDict(struct)  # what the SDK does with it for every policy
+            structs[resource.urn] = struct
+        except Exception as error:  # whatever the marshaller refuses, the resource is not judged
+            errors.append(_input_error(resource.urn, f"the inputs of {resource.name} cannot be evaluated "
+                                                     f"({_one_line(error)})"))
+    return structs, errors
 
 
 def _resource_types(rules: Sequence[Any]) -> dict[str, tuple[str, ...]]:
@@ -149,7 +286,7 @@ def _resource_types(rules: Sequence[Any]) -> dict[str, tuple[str, ...]]:
 
 
 def _servicers_by_type(name, version, policies, configure, targets):
-    """One configured servicer per resource type, holding only the resource policies that judge it.
+    """(servicer, its policies) per resource type, holding only the resource policies that judge it.
 
     The SDK converts a resource's inputs once per policy it runs; a policy that ignores the type
     would only convert and return. Same policies, same config, same verdicts, a fraction of the
@@ -165,7 +302,7 @@ def _servicers_by_type(name, version, policies, configure, targets):
             if subset:
                 typed = _PolicyAnalyzerServicer(name, version, subset, EnforcementLevel.ADVISORY)
                 typed.Configure(configure, None)
-            cache[type_token] = typed
+            cache[type_token] = (typed, subset) if typed else None
         return cache[type_token]
 
     return for_type
@@ -265,7 +402,8 @@ def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions
     )
 
 
-def _provider(resource: RecordedResource, plan: Plan) -> analyzer_pb2.AnalyzerProviderResource | None:
+def _provider(resource: RecordedResource, plan: Plan,
+              structs: Mapping[str, struct_pb2.Struct]) -> analyzer_pb2.AnalyzerProviderResource | None:
     """The provider reference is "<urn>::<id>"; the provider's own inputs come from the plan."""
     if not resource.provider:
         return None
@@ -274,31 +412,36 @@ def _provider(resource: RecordedResource, plan: Plan) -> analyzer_pb2.AnalyzerPr
         provider = plan.by_urn(urn)
     except LookupError:
         return None
+    if urn not in structs:
+        return None  # its inputs could not be marshalled; that is an error on the provider already
     return analyzer_pb2.AnalyzerProviderResource(
-        type=provider.type, properties=_struct(provider.inputs), urn=provider.urn, name=provider.name
+        type=provider.type, properties=structs[urn], urn=provider.urn, name=provider.name
     )
 
 
-def _analyze_request(resource: RecordedResource, plan: Plan) -> analyzer_pb2.AnalyzeRequest:
+def _analyze_request(resource: RecordedResource, plan: Plan,
+                     structs: Mapping[str, struct_pb2.Struct]) -> analyzer_pb2.AnalyzeRequest:
     request = analyzer_pb2.AnalyzeRequest(
         type=resource.type,
-        properties=_struct(resource.inputs),
+        properties=structs[resource.urn],
         urn=resource.urn,
         name=resource.name,
         options=_options(resource),
     )
-    provider = _provider(resource, plan)
+    provider = _provider(resource, plan, structs)
     if provider is not None:
         request.provider.CopyFrom(provider)
     return request
 
 
-def _stack_request(plan: Plan) -> analyzer_pb2.AnalyzeStackRequest:
+def _stack_request(plan: Plan, structs: Mapping[str, struct_pb2.Struct]) -> analyzer_pb2.AnalyzeStackRequest:
     request = analyzer_pb2.AnalyzeStackRequest()
     for r in plan.resources:
+        if r.urn not in structs:
+            continue
         item = analyzer_pb2.AnalyzerResource(
             type=r.type,
-            properties=_struct(r.inputs),
+            properties=structs[r.urn],
             urn=r.urn,
             name=r.name,
             options=_options(r),
@@ -307,7 +450,7 @@ def _stack_request(plan: Plan) -> analyzer_pb2.AnalyzeStackRequest:
         )
         for key, urns in r.property_dependencies.items():
             item.propertyDependencies[key].urns.extend(urns)
-        provider = _provider(r, plan)
+        provider = _provider(r, plan, structs)
         if provider is not None:
             item.provider.CopyFrom(provider)
         request.resources.append(item)

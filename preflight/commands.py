@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from components.config_rules import environment_class, is_production_stack
-from preflight.analyzer import evaluate
+from preflight.analyzer import LEVEL_STRENGTH, evaluate
 from preflight.model import Plan
 from preflight.report import Report, from_evaluation
 from preflight.safe_load import load_json, read_text
@@ -53,10 +53,6 @@ def _read_pack_config(path: Path) -> dict[str, Any]:
     return config
 
 
-# How strongly a level holds a violation (the engine fails a preview on remediate as on mandatory).
-_STRENGTH = {"disabled": 0, "advisory": 1, "mandatory": 2, "remediate": 2}
-
-
 def _refuse_weaker(given: dict[str, Any], required: dict[str, Any], given_path: Path, required_path: Path, stack: str) -> None:
     """Compares the levels and settings each policy ends up with, after the engine's reconciliation
     (schema defaults, then "all", then per-policy entries), so "all": "advisory" counts too."""
@@ -65,7 +61,7 @@ def _refuse_weaker(given: dict[str, Any], required: dict[str, Any], given_path: 
     weaker = []
     for policy in evaluate(empty, required).policies:
         mine = resolved[policy.name]
-        if _STRENGTH.get(mine.enforcement, 0) < _STRENGTH.get(policy.enforcement, 2):
+        if LEVEL_STRENGTH.get(mine.enforcement, 0) < LEVEL_STRENGTH.get(policy.enforcement, 2):
             weaker.append(f"{policy.name} is {mine.enforcement}, {required_path.name} requires {policy.enforcement}")
         elif dict(mine.config) != dict(policy.config):
             weaker.append(f"{policy.name} has other settings than in {required_path.name}")

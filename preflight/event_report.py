@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.rule import CANNOT_JUDGE
-from preflight.analyzer import Evaluation, PolicyMetadata, Violation, evaluate, load_pack_config
+from preflight.analyzer import LEVEL_STRENGTH, Evaluation, PolicyMetadata, Violation, evaluate, load_pack_config
 from preflight.commands import UsageError, pack_config_for
 from preflight.event_log import STACK_NAME, ErrorList, PolicyRecord, PreviewEvents, read_event_log
 from preflight.formats import detail
@@ -27,9 +27,6 @@ from preflight.model import Plan
 from preflight.report import Report, from_evaluation
 from preflight.safe_load import DEFAULT_LIMITS, Limits
 from preflight.stack_files import stack_file_for
-
-# How strongly a level holds a violation; the engine treats remediate as mandatory once reported.
-STRENGTH = {"disabled": 0, "advisory": 1, "mandatory": 2, "remediate": 2}
 
 
 @dataclass(frozen=True)
@@ -145,7 +142,7 @@ def _judge(records: tuple[PolicyRecord, ...], metadata: tuple[PolicyMetadata, ..
         violations.append(Violation(name, meta.severity if meta else "unspecified", record.level, record.urn, record.message))
         if meta is None:
             errors.add(record.line, f"a violation of {name}, which is not a rule of {pack_name}")
-        elif required.config is not None and STRENGTH[record.level] < STRENGTH.get(meta.enforcement, 2):
+        elif required.config is not None and LEVEL_STRENGTH[record.level] < LEVEL_STRENGTH.get(meta.enforcement, 2):
             errors.add(record.line, f"{name} on {where} was reported {record.level}, but {required.source} "
                        f"requires {meta.enforcement}: the preview ran with another pack config")
     return violations, unjudged

@@ -1,8 +1,11 @@
 """The adapter drives pulumi-policy's own analyzer servicer the way the engine does."""
+from pathlib import Path
+
 import pytest
 from pulumi_policy import PolicyConfigSchema, ResourceValidationPolicy, Severity, StackValidationPolicy
 
 from preflight.analyzer import ConfigError, evaluate
+from preflight.commands import check_plan
 from preflight.model import Plan, RecordedResource
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -97,3 +100,77 @@ def test_pack_rules_fail_closed_on_unknowns_at_their_own_level():
     [violation] = result.of("kms-key-rotation")
     assert violation.enforcement == "mandatory" and "cannot verify at preview" in violation.message
     assert violation.urn.endswith("::k")
+
+
+# --- Fail closed: what was not judged is an error, never a pass and never a crash -------------------
+
+def reports(message, urn=None):
+    def validate(args, report):
+        report(message, urn)
+    return validate
+
+
+def raises(args, report):
+    raise RuntimeError("the policy broke")
+
+
+def test_a_cannot_judge_report_is_an_error_not_a_violation():
+    policy = ResourceValidationPolicy(name="judges", description="Judges.", validate=reports("cannot judge: acl is 5"))
+    result = evaluate(plan(bucket("b", {"acl": 5})), {}, policies=[policy], pack_name="t", pack_version="1")
+    assert result.violations == () and "judges" not in result.passed
+    [error] = result.errors
+    assert error.path.endswith("::b") and error.message == "judges: cannot judge: acl is 5"
+
+
+def test_a_cannot_judge_report_about_the_stack_is_an_error_named_by_the_policy():
+    policy = StackValidationPolicy(name="stack-judges", description="Judges.", validate=reports("cannot judge: no"))
+    [error] = evaluate(plan(), {}, policies=[policy], pack_name="t", pack_version="1").errors
+    assert (error.path, error.message) == ("stack-judges", "stack-judges: cannot judge: no")
+
+
+def test_a_policy_that_raises_is_an_error_on_the_resource_and_the_others_still_judge_it():
+    broken = ResourceValidationPolicy(name="broken", description="Broken.", validate=raises)
+    result = evaluate(plan(bucket("b", {"acl": "public-read"})), {}, policies=[broken, *POLICIES],
+                      pack_name="t", pack_version="1")
+    assert [v.policy for v in result.of("no-public-acl")] == ["no-public-acl"]
+    [error] = result.errors
+    assert error.path.endswith("::b")
+    assert error.message == "broken: could not evaluate b (RuntimeError: the policy broke)"
+    assert "broken" not in result.passed and "no-public-acl" not in result.passed
+
+
+def test_a_stack_policy_that_raises_is_an_error_and_the_other_stack_policies_still_run():
+    broken = StackValidationPolicy(name="broken-stack", description="Broken.", validate=raises)
+    result = evaluate(plan(bucket("b", {})), {}, policies=[broken, *POLICIES], pack_name="t", pack_version="1")
+    assert len(result.of("count")) == 1
+    [error] = result.errors
+    assert error.path == "broken-stack" and error.message.startswith("broken-stack: could not evaluate the stack")
+
+
+def nested(depth):
+    value = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("inputs,why", [
+    ({"size": 10 ** 400}, "OverflowError"),  # beyond a double
+    ({"ratio": float("nan")}, "ValueError"),  # the SDK cannot read it back
+    ({"tags": nested(5000)}, "RecursionError"),
+])
+def test_inputs_the_sdk_cannot_take_are_an_error_and_the_rest_of_the_plan_is_judged(inputs, why):
+    result = run([bucket("odd", inputs), bucket("b", {"acl": "public-read"})])
+    [error] = result.errors
+    assert error.path.endswith("::odd") and error.message.startswith(f"the inputs of odd cannot be evaluated ({why}")
+    assert [v.urn.rsplit("::", 1)[1] for v in result.of("no-public-acl")] == ["b"]
+    assert result.of("count")[0].message.startswith("Counts.\n1 resources")  # the stack is judged without it
+
+
+def test_check_passes_what_the_pack_could_not_judge_on_as_errors():
+    deployment = RecordedResource(urn="urn:pulumi:s::p::kubernetes:apps/v1:Deployment::web",
+                                  type="kubernetes:apps/v1:Deployment", name="web", custom=True,
+                                  inputs={"metadata": {"namespace": "app"}, "spec": "replicas: 2"})
+    report = check_plan(plan(deployment), Path("Pulumi.dev.yaml"), {})
+    assert report.verdict == "error"
+    assert any("cannot judge: spec is a string, not an object" in e.message for e in report.errors)

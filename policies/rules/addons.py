@@ -4,10 +4,10 @@ from __future__ import annotations
 from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, cis_k8s
-from policies.rule import CANNOT_VERIFY, Finding, Rule
+from policies.rule import UNDECIDED, Finding, Rule, undecided
 from policies.rules.eks_view import COMPONENT
 from policies.stack import of_type
-from policies.values import UnknownValueError, get, is_set, json_document, truthy
+from policies.values import get, is_set, json_document, truthy
 
 ADDON = "aws:eks/addon:Addon"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -15,7 +15,8 @@ VPC_CNI_COMPONENT = "eks:index:VpcCniAddon"
 
 
 def _enforces_network_policy(resource) -> bool:
-    """Whether this resource turns on vpc-cni's network policy agent (raises on unknown values)."""
+    """Whether this resource turns on vpc-cni's network policy agent (raises on unknown values and
+    on a configuration that is not a JSON object)."""
     if resource.resource_type == ADDON:
         if get(resource.props, "addonName") != "vpc-cni":
             return False
@@ -29,14 +30,14 @@ def _enforces_network_policy(resource) -> bool:
 def _network_policy_enforced(args, config):
     if not of_type(args.resources, NETWORK_POLICY):
         return
-    unknown = None
+    undecided_on = None
     for resource in of_type(args.resources, ADDON, VPC_CNI_COMPONENT, COMPONENT):
         try:
             if _enforces_network_policy(resource):
                 return
-        except UnknownValueError as e:
-            unknown = Finding(resource.urn, f"{CANNOT_VERIFY}: {e.message}")
-    yield unknown or Finding(
+        except UNDECIDED as e:  # this one might have enforced them: say why it could not be told
+            undecided_on = Finding(resource.urn, undecided(e))
+    yield undecided_on or Finding(
         None,
         "the stack declares NetworkPolicies but no vpc-cni addon has enableNetworkPolicy on; "
         "they would be silently ignored",

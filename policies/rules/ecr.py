@@ -5,9 +5,9 @@ from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, each_resource
-from policies.rules.iam_documents import allows, has_wildcard_principal, statements
+from policies.rules.iam_documents import allows, has_wildcard_principal, statement_id, statements
 from policies.stack import companions, of_type
-from policies.values import get, is_set, is_true, json_document
+from policies.values import get, is_set, is_true, json_document, objects
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
@@ -28,13 +28,14 @@ def _scan_on_push(args, config):
 
 
 def _kms(args, config):
-    configs = list(get(args.props, "encryptionConfigurations", default=[]))
+    configs = objects(args.props, "encryptionConfigurations")
     if not configs:
         yield "repository uses AES256 default encryption, not a customer-managed KMS key"
         return
-    if get(configs[0], "encryptionType") != "KMS":
-        yield f"encryption type is {get(configs[0], 'encryptionType')}, not KMS"
-    elif not is_set(configs[0], "kmsKey"):
+    _, first = configs[0]
+    if get(first, "encryptionType") != "KMS":
+        yield f"encryption type is {get(first, 'encryptionType')}, not KMS"
+    elif not is_set(first, "kmsKey"):
         yield "KMS encryption without kmsKey uses the AWS managed key; name the customer-managed key"
 
 
@@ -50,7 +51,7 @@ def _lifecycle(args, config):
 def _no_wildcard_principal(args, config):
     for i, statement in enumerate(statements(json_document(args.props, "policy"))):
         if allows(statement) and has_wildcard_principal(statement):
-            yield f"statement {statement.get('Sid', i)} allows principal '*'"
+            yield f"statement {statement_id(statement, i)} allows principal '*'"
 
 
 RULES = (

@@ -1,13 +1,14 @@
 """EKS control plane: audit logs, secrets encryption, endpoint exposure, version, authentication."""
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, fsbp
+from policies.networks import parse
 from policies.rule import REAL_PREVIEW, Rule, config_value, each_resource
+from policies.rules.cidrs import MIN_PREFIX_CONFIG, open_network_reasons
 from policies.rules.eks_view import clusters
 from policies.stack import depends_on, of_type
 from policies.values import get
@@ -43,12 +44,14 @@ PUBLIC_CONFIG = {
                             "description": "Whether this environment may expose the API endpoint publicly at all."},
     "allowedPublicCidrs": {"type": "array", "items": {"type": "string"}, "default": [],
                            "description": "CIDRs the public endpoint may be opened to."},
+    **MIN_PREFIX_CONFIG,
 }
 
 
 def _public_endpoint(args, config):
     allow = config_value(config, PUBLIC_CONFIG, "allowPublicEndpoint")
-    allowed = [ipaddress.ip_network(c, strict=False) for c in config_value(config, PUBLIC_CONFIG, "allowedPublicCidrs")]
+    # A configured entry that is not a CIDR allows nothing.
+    allowed = [n for n in map(parse, config_value(config, PUBLIC_CONFIG, "allowedPublicCidrs")) if n is not None]
 
     def check(cluster):
         if not cluster.public_endpoint():
@@ -56,22 +59,15 @@ def _public_endpoint(args, config):
         if not allow:
             yield "the public API endpoint is enabled; this environment allows none"
             return
-        for cidr in cluster.public_cidrs():
-            network = _network(cidr)
-            if network is None:
-                yield f"public endpoint CIDR {cidr!r} is not a CIDR"
-            elif network.prefixlen == 0:  # 0.0.0.0/0 or ::/0 in any spelling, whatever config allows
-                yield f"the public API endpoint is open to {cidr}"
-            elif not any(a.version == network.version and network.subnet_of(a) for a in allowed):
+        cidrs = cluster.public_cidrs()
+        # Open to the internet, by one network or by all of them together: whatever config allows.
+        for reason in open_network_reasons(cidrs, config):
+            yield f"the public API endpoint is open to the internet: {reason}"
+        for cidr in cidrs:
+            network = parse(cidr)
+            if network is not None and not any(a.version == network.version and network.subnet_of(a) for a in allowed):
                 yield f"public endpoint CIDR {cidr} is not within the allowed CIDRs"
     return each_resource(clusters(args.resources), check)
-
-
-def _network(cidr):
-    try:
-        return ipaddress.ip_network(str(cidr).strip(), strict=False)
-    except ValueError:
-        return None
 
 
 def _private_endpoint(args, config):
@@ -97,7 +93,7 @@ def _supported_version(args, config):
 
     def check(cluster):
         version = cluster.version()
-        parsed = _version_tuple(version) if isinstance(version, str) else None
+        parsed = _version_tuple(version) if version is not None else None
         if version is None:
             yield "Kubernetes version is not pinned; EKS picks one and upgrades are unplanned"
         elif parsed is None:
@@ -185,7 +181,8 @@ RULES = (
     Rule(
         name="eks-public-endpoint-restricted",
         description="The cluster API endpoint is private, or public only where the environment allows "
-                    "it and never to 0.0.0.0/0 or ::/0.",
+                    "it, to allowed CIDRs, and never to the internet (a network broader than the minimum "
+                    "prefix, or networks that together cover every address).",
         severity=Severity.CRITICAL,
         controls=(cis_eks("5.4.2"), cis_eks("5.4.1"), fsbp("EKS.1")),
         tags=TAGS + ("network",),

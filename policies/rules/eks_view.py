@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from policies.stack import ancestor_of_type, children_of, of_type
-from policies.values import get, is_set, known
+from policies.values import get, is_set, known, strings, text
 
 COMPONENT = "eks:index:Cluster"
 CHILD = "aws:eks/cluster:Cluster"
@@ -33,11 +33,11 @@ class ClusterView:
     def props(self) -> Any:
         return self.resource.props
 
-    def name(self) -> Any:
-        return get(self.props, "name")
+    def name(self) -> str | None:
+        return text(self.props, "name")
 
     def log_types(self) -> list[str]:
-        return list(get(self.props, "enabledClusterLogTypes", default=[]))
+        return strings(self.props, "enabledClusterLogTypes")
 
     def has_encryption_key(self) -> bool:
         if self.is_component:
@@ -52,10 +52,13 @@ class ClusterView:
     def encrypted_resources(self) -> list[str]:
         if self.is_component:
             return ["secrets"] if self.has_encryption_key() else []
-        return list(get(self.props, "encryptionConfig", "resources", default=[]))
+        return strings(self.props, "encryptionConfig", "resources")
+
+    def _vpc_path(self, key: str) -> tuple[str, ...]:
+        return (key,) if self.is_component else ("vpcConfig", key)
 
     def _vpc(self, key: str) -> Any:
-        return get(self.props, key) if self.is_component else get(self.props, "vpcConfig", key)
+        return get(self.props, *self._vpc_path(key))
 
     def public_endpoint(self) -> bool:
         # EKS turns the public endpoint on when the setting is absent.
@@ -66,15 +69,15 @@ class ClusterView:
 
     def public_cidrs(self) -> list[str]:
         # EKS opens the public endpoint to 0.0.0.0/0 when no CIDR list is given.
-        return list(self._vpc("publicAccessCidrs") or ["0.0.0.0/0"])
+        return strings(self.props, *self._vpc_path("publicAccessCidrs")) or ["0.0.0.0/0"]
 
-    def version(self) -> Any:
-        return get(self.props, "version")
+    def version(self) -> str | None:
+        return text(self.props, "version")
 
-    def authentication_mode(self) -> Any:
+    def authentication_mode(self) -> str | None:
         if self.is_component:
-            return get(self.props, "authenticationMode")
-        return get(self.props, "accessConfig", "authenticationMode")
+            return text(self.props, "authenticationMode")
+        return text(self.props, "accessConfig", "authenticationMode")
 
 
 def clusters(resources: Iterable[Any]) -> list[ClusterView]:

@@ -8,9 +8,10 @@ from pulumi_policy import Severity
 from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, config_value
 from policies.rules.iam_documents import (
-    actions, allows, condition_values, grants_action, open_to_everyone, principals, statements,
+    actions, allows, condition_values, conditions, grants_action, open_to_everyone, principals, statement_id,
+    statements,
 )
-from policies.values import as_list, get, json_document
+from policies.values import as_list, get, json_document, objects
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -33,8 +34,8 @@ def _permission_documents(args):
     if args.resource_type in (ROLE_POLICY, POLICY):
         yield "policy", json_document(args.props, "policy")
     elif args.resource_type == ROLE:
-        for i, inline in enumerate(get(args.props, "inlinePolicies", default=[])):
-            yield f"inlinePolicies[{i}]", json_document(inline, "policy")
+        for place, inline in objects(args.props, "inlinePolicies"):
+            yield place, json_document(inline, "policy", at=place)
 
 
 def _is_wildcard_action(action: str) -> bool:
@@ -47,10 +48,10 @@ def _wildcard_action(args, config):
             if not allows(statement):
                 continue
             if statement.get("NotAction") is not None:
-                yield f"{label} statement {statement.get('Sid', i)} allows NotAction (everything else)"
+                yield f"{label} statement {statement_id(statement, i)} allows NotAction (everything else)"
             wild = [a for a in actions(statement) if _is_wildcard_action(a)]
             if wild:
-                yield f"{label} statement {statement.get('Sid', i)} allows wildcard actions {', '.join(wild)}"
+                yield f"{label} statement {statement_id(statement, i)} allows wildcard actions {', '.join(wild)}"
 
 
 ADMIN_CONFIG = {
@@ -78,7 +79,7 @@ def _admin(args, config):
         for i, statement in enumerate(statements(document)):
             resources = as_list(statement.get("Resource"))
             if allows(statement) and set(actions(statement)) & {"*", "*:*"} and "*" in resources:
-                yield f"{label} statement {statement.get('Sid', i)} grants '*' on '*' (full administrator)"
+                yield f"{label} statement {statement_id(statement, i)} grants '*' on '*' (full administrator)"
 
 
 CI_CONFIG = {
@@ -97,10 +98,10 @@ def _web_identity_statements(args, ci_issuers, want_ci: bool):
         if not allows(statement) or not grants_action(statement, WEB_IDENTITY):
             continue
         federated = " ".join(principals(statement, "Federated"))
-        keys = " ".join(k for entries in (statement.get("Condition") or {}).values() for k in (entries or {}))
+        keys = " ".join(k for entries in conditions(statement).values() for k in entries)
         is_ci = any(issuer in federated or issuer in keys for issuer in ci_issuers)
         if is_ci == want_ci:
-            yield statement.get("Sid", i), statement
+            yield statement_id(statement, i), statement
 
 
 def _pinned_audience(statement) -> bool:

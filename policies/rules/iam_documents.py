@@ -1,16 +1,31 @@
-"""Reading IAM-style policy documents (IAM, KMS key, ECR repository, S3 bucket policies)."""
+"""Reading IAM-style policy documents (IAM, KMS key, ECR repository, S3 bucket policies).
+
+A document AWS would refuse (a statement that is not an object, a Condition block that is a list)
+raises WrongTypeError: the rule cannot judge it, and says so, rather than reading past it.
+"""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import Any, Iterable
 
-from policies.values import as_list
+from policies.values import WrongTypeError, as_list
 
 
 def statements(document: Any) -> list[Any]:
     if not document:
         return []
-    return as_list(document.get("Statement"))
+    found = as_list(document.get("Statement"))
+    for i, statement in enumerate(found):
+        if not isinstance(statement, Mapping):
+            raise WrongTypeError(f"Statement[{i}]", statement, "an object")
+    return found
+
+
+def statement_id(statement: Any, index: int) -> str:
+    """The statement's Sid, or its position when it has no Sid that is a string."""
+    sid = statement.get("Sid")
+    return sid if isinstance(sid, str) else str(index)
 
 
 def allows(statement: Any) -> bool:
@@ -35,6 +50,8 @@ def principals(statement: Any, kind: str | None = None) -> list[str]:
         return []
     if isinstance(principal, str):
         return [principal]
+    if not isinstance(principal, Mapping):
+        raise WrongTypeError("Principal", principal, "'*' or an object")
     if kind is not None:
         return [p for p in as_list(principal.get(kind)) if isinstance(p, str)]
     found: list[str] = []
@@ -51,8 +68,14 @@ def has_wildcard_principal(statement: Any) -> bool:
 def conditions(statement: Any) -> dict[str, dict[str, list[Any]]]:
     """Condition operator -> key -> values (values always a list)."""
     out: dict[str, dict[str, list[Any]]] = {}
-    for operator, entries in (statement.get("Condition") or {}).items():
-        out[operator] = {key: as_list(value) for key, value in (entries or {}).items()}
+    block = statement.get("Condition") or {}
+    if not isinstance(block, Mapping):
+        raise WrongTypeError("Condition", block, "an object")
+    for operator, entries in block.items():
+        entries = entries or {}
+        if not isinstance(entries, Mapping):
+            raise WrongTypeError(f"Condition.{operator}", entries, "an object")
+        out[operator] = {key: as_list(value) for key, value in entries.items()}
     return out
 
 
@@ -76,7 +99,7 @@ def has_constraining_condition(statement: Any) -> bool:
 
 def open_to_everyone(document: Any) -> list[str]:
     """Sids (or positions) of Allow statements whose principal is everyone and no condition narrows it."""
-    return [str(statement.get("Sid", i)) for i, statement in enumerate(statements(document) if document else [])
+    return [statement_id(statement, i) for i, statement in enumerate(statements(document))
             if allows(statement) and has_wildcard_principal(statement) and not has_constraining_condition(statement)]
 
 

@@ -7,9 +7,9 @@ from pulumi_policy import Severity
 
 from policies.frameworks import cis_k8s, nist
 from policies.kyverno import required_policy_names
-from policies.rule import CANNOT_VERIFY, Finding, Rule, config_value, each_resource
+from policies.rule import UNDECIDED, Finding, Rule, config_value, each_resource, undecided
 from policies.stack import depends_on, of_type
-from policies.values import UnknownValueError, as_list, get
+from policies.values import get, mapping, objects, strings, text
 
 CUSTOM_RESOURCE = "kubernetes:apiextensions.k8s.io:CustomResource"
 APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
@@ -34,12 +34,12 @@ KYVERNO_CONFIG = {
 
 def _rule_actions(policy) -> list[tuple[str, object]]:
     actions = []
-    for rule in get(policy.props, "spec", "rules", default=[]):
-        name = get(rule, "name")
+    for place, rule in objects(policy.props, "spec", "rules"):
+        name = text(rule, "name", at=place)
         if get(rule, "validate") is not None:
-            actions.append((name, get(rule, "validate", "failureAction")))
-        for verify in get(rule, "verifyImages", default=[]):
-            actions.append((name, get(verify, "failureAction")))
+            actions.append((name, text(rule, "validate", "failureAction", at=place)))
+        for at, verify in objects(rule, "verifyImages", at=place):
+            actions.append((name, text(verify, "failureAction", at=at)))
     return actions
 
 
@@ -52,9 +52,9 @@ def _kyverno_present(args, config):
     by_name = {}
     for policy in policies:
         try:
-            by_name[get(policy.props, "metadata", "name")] = policy
-        except UnknownValueError as e:  # an unknown name cannot count toward the required set
-            yield Finding(policy.urn, f"{CANNOT_VERIFY}: {e.message}")
+            by_name[text(policy.props, "metadata", "name")] = policy
+        except UNDECIDED as e:  # a name that is unknown or not a string cannot count toward the required set
+            yield Finding(policy.urn, undecided(e))
     missing = [n for n in required_policy_names() if n not in by_name]
     if missing:
         yield Finding(None, f"required Kyverno ClusterPolicies missing: {', '.join(missing)}")
@@ -78,7 +78,7 @@ def _kyverno_present(args, config):
 def _no_default_project(args, config):
     if not _is(args.resource_type, args.props, "argoproj.io", "Application"):
         return
-    project = get(args.props, "spec", "project")
+    project = text(args.props, "spec", "project")
     if project in (None, "", "default"):
         yield f"Application uses project {project or 'unset'}; the default project allows any repo and destination"
 
@@ -86,25 +86,25 @@ def _no_default_project(args, config):
 def _appproject(args, config):
     if not _is(args.resource_type, args.props, "argoproj.io", "AppProject"):
         return
-    spec = get(args.props, "spec", default={})
-    repos = as_list(get(spec, "sourceRepos"))
+    spec = mapping(args.props, "spec")
+    repos = strings(spec, "sourceRepos", at="spec")
     if not repos or "*" in repos:
         yield "sourceRepos must list named repositories, not '*'"
-    for i, destination in enumerate(get(spec, "destinations", default=[])):
+    for place, destination in objects(spec, "destinations", at="spec"):
         for field in ("namespace", "server", "name"):
             if get(destination, field) == "*":
-                yield f"destinations[{i}].{field} is '*'"
-    for i, entry in enumerate(get(spec, "clusterResourceWhitelist", default=[])):
+                yield f"{place}.{field} is '*'"
+    for place, entry in objects(spec, "clusterResourceWhitelist", at="spec"):
         if "*" in (get(entry, "group"), get(entry, "kind")):
-            yield f"clusterResourceWhitelist[{i}] allows '*' cluster-scoped resources"
+            yield f"{place} allows '*' cluster-scoped resources"
 
 
 def _chart_pinned(args, config):
-    version = get(args.props, "version")
+    version = text(args.props, "version")
     if not version:
-        yield f"chart {get(args.props, 'chart')} has no version; each install may pull a different release"
-    elif not EXACT_VERSION.fullmatch(str(version)):
-        yield f"chart {get(args.props, 'chart')} version {version!r} is a range, not an exact version"
+        yield f"chart {text(args.props, 'chart')} has no version; each install may pull a different release"
+    elif not EXACT_VERSION.fullmatch(version):
+        yield f"chart {text(args.props, 'chart')} version {version!r} is a range, not an exact version"
 
 
 _ARGO_URL = "https://argo-cd.readthedocs.io/en/stable/user-guide/projects/"

@@ -5,7 +5,7 @@ from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, cis_k8s, nist
 from policies.rule import Rule, config_value
-from policies.values import as_list, get, is_set
+from policies.values import get, is_set, objects, strings, text
 
 SERVICE = "kubernetes:core/v1:Service"
 RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
@@ -25,12 +25,12 @@ SERVICE_CONFIG = {
 
 
 def _service_type(args, config):
-    kind = get(args.props, "spec", "type", default="ClusterIP")
+    kind = text(args.props, "spec", "type", default="ClusterIP")
     # externalIPs make any type answer on node addresses (presence: unknown addresses still expose).
     external_ips = is_set(args.props, "spec", "externalIPs")
     if kind in config_value(config, SERVICE_CONFIG, "allowedTypes") and not external_ips:
         return
-    ident = f"{get(args.props, 'metadata', 'namespace', default='default')}/{get(args.props, 'metadata', 'name')}"
+    ident = f"{text(args.props, 'metadata', 'namespace', default='default')}/{text(args.props, 'metadata', 'name')}"
     if ident in config_value(config, SERVICE_CONFIG, "exemptServices"):
         return
     if kind not in config_value(config, SERVICE_CONFIG, "allowedTypes"):
@@ -39,34 +39,29 @@ def _service_type(args, config):
         yield f"Service {ident} sets externalIPs, which exposes it on those addresses outside the cluster"
 
 
-def _rules(args):
-    for i, rule in enumerate(get(args.props, "rules", default=[])):
-        yield i, rule
-
-
 def _rbac_wildcards(args, config):
-    for i, rule in _rules(args):
+    for place, rule in objects(args.props, "rules"):
         for field in ("apiGroups", "resources", "verbs", "nonResourceURLs"):
-            if "*" in as_list(get(rule, field)):
-                yield f"rules[{i}].{field} contains '*'"
+            if "*" in strings(rule, field, at=place):
+                yield f"{place}.{field} contains '*'"
 
 
 def _cluster_admin_binding(args, config):
     if get(args.props, "roleRef", "name") == "cluster-admin":
         yield "binds the cluster-admin ClusterRole"
-    for subject in get(args.props, "subjects", default=[]):
+    for _, subject in objects(args.props, "subjects"):
         if get(subject, "kind") == "Group" and get(subject, "name") == "system:masters":
             yield "binds the system:masters group"
 
 
 def _escalation_verbs(args, config):
-    for i, rule in _rules(args):
-        verbs = as_list(get(rule, "verbs"))
+    for place, rule in objects(args.props, "rules"):
+        verbs = strings(rule, "verbs", at=place)
         named = [v for v in verbs if v in ESCALATION_VERBS]
         if named:
-            yield f"rules[{i}] grants {', '.join(named)}"
-        elif "*" in verbs and any(r in ESCALATION_RESOURCES for r in as_list(get(rule, "resources"))):
-            yield f"rules[{i}] grants bind, escalate and impersonate through verbs '*' on RBAC or identity resources"
+            yield f"{place} grants {', '.join(named)}"
+        elif "*" in verbs and any(r in ESCALATION_RESOURCES for r in strings(rule, "resources", at=place)):
+            yield f"{place} grants bind, escalate and impersonate through verbs '*' on RBAC or identity resources"
 
 
 _RBAC_URL = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/"

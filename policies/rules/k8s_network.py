@@ -1,33 +1,36 @@
 """Namespaces and NetworkPolicies: default deny per namespace, every workload's paths declared."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, cis_k8s, nist
 from policies.pods import NAMESPACE, WORKLOADS, pod_labels
-from policies.rule import CANNOT_VERIFY, Finding, Rule, each_resource
+from policies.rule import UNDECIDED, Finding, Rule, each_resource, undecided
+from policies.rules.cidrs import MIN_PREFIX_CONFIG, open_network_reasons
 from policies.stack import of_type, referenced
-from policies.rules.vpc import is_everywhere
-from policies.values import UnknownValueError, as_list, get
+from policies.values import UnknownValueError, WrongTypeError, get, mapping, objects, strings, text
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 TAGS = ("kubernetes", "network")
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
 def namespace_key(resource: Any) -> str:
     """A namespace's identity: its name, or the URN of the stack's Namespace it was computed from.
 
-    Raises UnknownValueError when neither can be told at preview.
+    Raises UnknownValueError when neither can be told at preview, WrongTypeError when the name is
+    not a string.
     """
     if resource.resource_type == NAMESPACE:
         try:
-            return get(resource.props, "metadata", "name") or resource.urn
+            return text(resource.props, "metadata", "name") or resource.urn
         except UnknownValueError:
             return resource.urn
     try:
-        return get(resource.props, "metadata", "namespace") or "default"
+        return text(resource.props, "metadata", "namespace") or "default"
     except UnknownValueError:
         sources = referenced(resource, "metadata", NAMESPACE)
         if len(sources) == 1:
@@ -35,14 +38,18 @@ def namespace_key(resource: Any) -> str:
         raise
 
 
+def _selector(policy: Any) -> Mapping:
+    return mapping(policy.props, "spec", "podSelector")
+
+
 def _empty_selector(policy: Any) -> bool:
-    selector = get(policy.props, "spec", "podSelector", default={})
+    selector = _selector(policy)
     return not get(selector, "matchLabels") and not get(selector, "matchExpressions")
 
 
 def _denies(policy: Any, direction: str) -> bool:
     """An empty-selector policy of this direction with no allow rules denies that direction."""
-    types = as_list(get(policy.props, "spec", "policyTypes"))
+    types = strings(policy.props, "spec", "policyTypes")
     if direction not in types and not (direction == "Ingress" and not types):
         return False
     return _empty_selector(policy) and not get(policy.props, "spec", direction.lower())
@@ -54,27 +61,31 @@ def _default_deny(args, config):
     for workload in of_type(args.resources, *WORKLOADS):
         try:
             namespaces.setdefault(namespace_key(workload), workload)
-        except UnknownValueError as e:
-            yield Finding(workload.urn, f"{CANNOT_VERIFY}: {e.message}")
+        except UNDECIDED as e:
+            yield Finding(workload.urn, undecided(e))
     for key, workload in namespaces.items():
         try:
             in_namespace = [p for p in policies if namespace_key(p) == key]
             missing = [d for d in ("Ingress", "Egress") if not any(_denies(p, d) for p in in_namespace)]
-        except UnknownValueError as e:
-            yield Finding(workload.urn, f"{CANNOT_VERIFY}: {e.message}")
+        except UNDECIDED as e:
+            yield Finding(workload.urn, undecided(e))
             continue
         if missing:
             yield Finding(workload.urn, f"namespace {key} has workloads but no default-deny "
                                         f"NetworkPolicy for {' and '.join(missing)}")
 
 
-def _selects(selector: Any, labels: Any) -> bool:
-    for key, value in (get(selector, "matchLabels") or {}).items():
+def _selects(policy: Any, labels: Mapping) -> bool:
+    selector, at = _selector(policy), f"NetworkPolicy {policy.name} spec.podSelector"
+    for key, value in mapping(selector, "matchLabels", at=at).items():
         if labels.get(key) != value:
             return False
-    for expression in get(selector, "matchExpressions") or []:
-        key, operator = get(expression, "key"), get(expression, "operator")
-        values = list(get(expression, "values") or [])
+    for place, expression in objects(selector, "matchExpressions", at=at):
+        key, operator = text(expression, "key", at=place), text(expression, "operator", at=place)
+        values = strings(expression, "values", at=place)
+        if operator not in SELECTOR_OPERATORS:
+            # Read as matching, an operator Kubernetes does not know would select every pod.
+            raise WrongTypeError(f"{place}.operator", operator, f"one of {', '.join(SELECTOR_OPERATORS)}")
         if operator == "In" and labels.get(key) not in values:
             return False
         if operator == "NotIn" and labels.get(key) in values:
@@ -86,6 +97,13 @@ def _selects(selector: Any, labels: Any) -> bool:
     return True
 
 
+def _labels(workload: Any) -> Mapping:
+    labels = pod_labels(workload.resource_type, workload.props)
+    if not isinstance(labels, Mapping):
+        raise WrongTypeError("the pod template's metadata.labels", labels, "an object")
+    return labels
+
+
 def _workload_selected(args, config):
     # Selecting policies grouped by namespace once, so the rule stays linear in the stack's size.
     by_namespace: dict[str, list[Any]] = {}
@@ -94,32 +112,49 @@ def _workload_selected(args, config):
         try:
             if not _empty_selector(policy):
                 by_namespace.setdefault(namespace_key(policy), []).append(policy)
-        except UnknownValueError as e:
-            unreadable.append(Finding(policy.urn, f"{CANNOT_VERIFY}: {e.message}"))
+        except UNDECIDED as e:
+            unreadable.append(Finding(policy.urn, undecided(e)))
 
     def check(workload):
-        labels = dict(pod_labels(workload.resource_type, workload.props) or {})
+        labels = _labels(workload)
         candidates = by_namespace.get(namespace_key(workload), [])
-        if not any(_selects(get(p.props, "spec", "podSelector"), labels) for p in candidates):
+        if not any(_selects(p, labels) for p in candidates):
             yield "no NetworkPolicy selects this workload's pods to declare their allowed paths"
     yield from unreadable
     yield from each_resource(of_type(args.resources, *WORKLOADS), check)
 
 
+def _ingress_cidrs(props: Any) -> tuple[list[Any], UnknownValueError | None]:
+    """Every ipBlock cidr of every ingress rule (with the first unknown one, if any): together they
+    say who may reach the pods. `except` carve-outs do not narrow a block that is open."""
+    cidrs: list[Any] = []
+    unknown = None
+    for place, rule in objects(props, "spec", "ingress"):
+        for at, peer in objects(rule, "from", at=place):
+            try:
+                cidr = text(peer, "ipBlock", "cidr", at=at)
+            except UnknownValueError as e:
+                unknown = unknown or e
+                continue
+            if cidr is not None:
+                cidrs.append(cidr)
+    return cidrs, unknown
+
+
 def _open_ip_block(args, config):
-    """Ingress peers that are the whole internet; `except` carve-outs do not make them narrow."""
-    for i, rule in enumerate(get(args.props, "spec", "ingress", default=[])):
-        for peer in get(rule, "from", default=[]):
-            cidr = get(peer, "ipBlock", "cidr")
-            if cidr is not None and is_everywhere(cidr):
-                yield f"ingress rule {i} admits {cidr}: every address on the internet may reach the selected pods"
+    cidrs, unknown = _ingress_cidrs(args.props)
+    reasons = open_network_reasons(cidrs, config)
+    for reason in reasons:
+        yield f"ingress is open to the internet: {reason}"
+    if unknown and not reasons:
+        raise unknown  # the unknown block may be the one that opens it: cannot verify at preview
 
 
 RULES = (
     Rule(
         name="k8s-network-policy-no-open-ingress",
-        description="NetworkPolicies admit no ingress from the whole internet (ipBlock 0.0.0.0/0 or ::/0); "
-                    "only the load balancer's networks.",
+        description="NetworkPolicies admit no ingress from the internet: no ipBlock broader than the "
+                    "minimum prefix, and no set of ipBlocks that together cover every address.",
         severity=Severity.HIGH,
         controls=(cis_eks("4.3.2"), nist("4.4.2")),
         tags=TAGS,
@@ -128,6 +163,7 @@ RULES = (
         url="https://kubernetes.io/docs/concepts/services-networking/network-policies/#networkpolicy-resource",
         check=_open_ip_block,
         resource_types=(NETWORK_POLICY,),
+        config=MIN_PREFIX_CONFIG,
     ),
     Rule(
         name="k8s-default-deny-network-policy",

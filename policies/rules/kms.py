@@ -6,7 +6,7 @@ from pulumi_policy import Severity
 from policies.frameworks import fsbp, nist_800_53
 from policies.rule import Rule, config_value
 from policies.rules.iam_documents import open_to_everyone
-from policies.values import get, is_true, json_document
+from policies.values import get, is_true, json_document, number, shown
 
 KEY = "aws:kms/key:Key"
 TAGS = ("kms", "encryption")
@@ -46,10 +46,10 @@ DELETION_CONFIG = {
 
 def _deletion_window(args, config):
     minimum = config_value(config, DELETION_CONFIG, "minimumDays")
-    days = get(args.props, "deletionWindowInDays")
+    days = number(args.props, "deletionWindowInDays")
     # AWS uses 30 days, the maximum, when the window is not set.
     if days is not None and days < minimum:
-        yield f"deletion window {int(days)} days is below the required {int(minimum)}"
+        yield f"deletion window {shown(days)} days is below the required {shown(minimum)}"
 
 
 RULES = (

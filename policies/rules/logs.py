@@ -5,7 +5,7 @@ from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, fsbp, nist_800_53
 from policies.rule import Rule, config_value
-from policies.values import get, is_set
+from policies.values import is_set, number, shown
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
@@ -24,11 +24,11 @@ RETENTION_CONFIG = {
 
 def _retention(args, config):
     minimum = config_value(config, RETENTION_CONFIG, "minimumDays")
-    days = get(args.props, "retentionInDays")
+    days = number(args.props, "retentionInDays")
     # Absent or 0 means "never expire": kept longer than any minimum, so the rule (a floor, as
     # Security Hub CloudWatch.16 judges it) passes. Cost of unbounded logs is not its concern.
     if days not in (None, 0) and days < minimum:
-        yield f"retention {int(days)} days is below the required {int(minimum)}"
+        yield f"retention {shown(days)} days is below the required {shown(minimum)}"
 
 
 RULES = (

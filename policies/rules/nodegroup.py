@@ -7,7 +7,7 @@ from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, config_value, each_resource
 from policies.rules.eks_view import COMPONENT
 from policies.stack import of_type, referenced
-from policies.values import UnknownValueError, get, is_set, truthy
+from policies.values import UnknownValueError, get, is_set, number, objects, shown, truthy
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -43,7 +43,7 @@ def _installs_ssh_key(node_group_props) -> bool:
         remote_access = get(node_group_props, "remoteAccess")
     except UnknownValueError:
         return True
-    return remote_access is not None and is_set(remote_access, "ec2SshKey")
+    return remote_access is not None and is_set(remote_access, "ec2SshKey", at="remoteAccess")
 
 
 def _no_ssh(args, config):
@@ -71,9 +71,10 @@ def _imdsv2(args, config):
     def template(lt):
         if get(lt.props, "metadataOptions", "httpTokens") != "required":
             yield "IMDSv2 is not required (metadataOptions.httpTokens must be 'required')"
-        hops = get(lt.props, "metadataOptions", "httpPutResponseHopLimit")
+        hops = number(lt.props, "metadataOptions", "httpPutResponseHopLimit")
         if hops is None or hops > max_hops:
-            yield f"IMDS hop limit is {int(hops) if hops is not None else 'unset (default 2)'}; at most {int(max_hops)}"
+            shown_hops = shown(hops) if hops is not None else "unset (default 2)"
+            yield f"IMDS hop limit is {shown_hops}; at most {shown(max_hops)}"
 
     def group(ng):
         if not referenced(ng, "launchTemplate", LAUNCH_TEMPLATE):
@@ -85,12 +86,12 @@ def _imdsv2(args, config):
 
 def _volumes_encrypted(args, config):
     def template(lt):
-        mappings = list(get(lt.props, "blockDeviceMappings", default=[]))
+        mappings = objects(lt.props, "blockDeviceMappings")
         if not mappings:
             yield "no block device mapping declares an encrypted root volume"
-        for i, mapping in enumerate(mappings):
-            if not truthy(get(mapping, "ebs", "encrypted")):
-                yield f"blockDeviceMappings[{i}] ({get(mapping, 'deviceName')}) is not encrypted"
+        for place, mapping in mappings:
+            if not truthy(get(mapping, "ebs", "encrypted", at=place)):
+                yield f"{place} ({get(mapping, 'deviceName')}) is not encrypted"
 
     def group(ng):
         if not referenced(ng, "launchTemplate", LAUNCH_TEMPLATE):

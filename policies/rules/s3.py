@@ -15,7 +15,7 @@ from policies.frameworks import fsbp
 from policies.rule import Rule, each_resource
 from policies.rules.iam_documents import conditions, grants_action, principals, statements
 from policies.stack import companions, of_type
-from policies.values import as_list, get, is_set, is_true, json_document, truthy
+from policies.values import as_list, get, is_set, is_true, json_document, mapping, truthy
 
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
@@ -44,10 +44,11 @@ def _public_access_block(args, config):
     return each_resource(of_type(args.resources, *BUCKETS), check)
 
 
-def _kms_rules(rules):
-    for rule in as_list(rules):
-        default = get(rule, "applyServerSideEncryptionByDefault")
-        if default and get(default, "sseAlgorithm") in ("aws:kms", "aws:kms:dsse") and is_set(default, "kmsMasterKeyId"):
+def _kms_rules(rules, at: str):
+    """Whether some rule encrypts by default with SSE-KMS and a named key (one rule or a list)."""
+    for i, rule in enumerate(as_list(rules)):
+        default = mapping(rule, "applyServerSideEncryptionByDefault", at=f"{at}[{i}]")
+        if get(default, "sseAlgorithm") in ("aws:kms", "aws:kms:dsse") and is_set(default, "kmsMasterKeyId"):
             return True
     return False
 
@@ -58,7 +59,8 @@ def _encryption(args, config):
     def check(bucket):
         inline = get(bucket.props, "serverSideEncryptionConfiguration", "rule")
         configs = attached(bucket, get(bucket.props, "bucket"))
-        if not (inline and _kms_rules(inline)) and not any(_kms_rules(get(c.props, "rules")) for c in configs):
+        if not _kms_rules(inline, "serverSideEncryptionConfiguration.rule") and \
+                not any(_kms_rules(get(c.props, "rules"), f"{c.name} rules") for c in configs):
             yield "bucket default encryption is not SSE-KMS with a customer-managed key"
     return each_resource(of_type(args.resources, *BUCKETS), check)
 

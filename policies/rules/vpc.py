@@ -1,14 +1,15 @@
 """VPC: flow logs on every VPC; no security-group ingress from anywhere except allowed LB ports."""
 from __future__ import annotations
 
-import ipaddress
+from typing import Any
 
 from pulumi_policy import Severity
 
 from policies.frameworks import fsbp, nist
 from policies.rule import Rule, config_value, each_resource
+from policies.rules.cidrs import MIN_PREFIX_CONFIG, open_network_reasons
 from policies.stack import companions, of_type
-from policies.values import as_list, get
+from policies.values import get, number, objects, shown, strings, text
 
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
@@ -33,47 +34,69 @@ def _flow_logs(args, config):
 
 INGRESS_CONFIG = {
     "allowedPorts": {"type": "array", "items": {"type": "integer"}, "default": [443],
-                     "description": "Ports a load balancer may expose to 0.0.0.0/0 or ::/0."},
+                     "description": "Ports a load balancer may expose to the internet."},
+    **MIN_PREFIX_CONFIG,
 }
+_ALL_PROTOCOLS = ("-1", "all")
+# A range wider than this is more than any load balancer listens on; it is not read port by port.
+_MAX_PORT_RANGE = 1024
 
 
-def is_everywhere(cidr) -> bool:
-    """0.0.0.0/0 or ::/0 however spelled ("0::/0", "::0/0"); a CIDR that does not parse is no
-    address range AWS would accept, so it is judged as open rather than passed."""
-    try:
-        return ipaddress.ip_network(str(cidr).strip(), strict=False).prefixlen == 0
-    except ValueError:
-        return True
+def _source_cidrs(rule: Any, at: str) -> list[str]:
+    """The IPv4 and IPv6 source networks of one ingress rule: lists inline and in SecurityGroupRule,
+    one network in SecurityGroupIngressRule."""
+    listed = [cidr for field in ("cidrBlocks", "ipv6CidrBlocks") for cidr in strings(rule, field, at=at)]
+    single = [text(rule, field, at=at) for field in ("cidrIpv4", "cidrIpv6")]
+    return listed + [cidr for cidr in single if cidr is not None]
 
 
-def _open_ingress(rule, allowed_ports):
-    """The message for one ingress rule open to the world on ports not allowed, or None."""
-    cidrs = [c for c in as_list(get(rule, "cidrBlocks")) + as_list(get(rule, "ipv6CidrBlocks"))
-             + as_list(get(rule, "cidrIpv4")) + as_list(get(rule, "cidrIpv6")) if is_everywhere(c)]
-    if not cidrs:
-        return None
-    protocol = str(get(rule, "protocol", default=get(rule, "ipProtocol", default="-1"))).lower()
-    low, high = get(rule, "fromPort"), get(rule, "toPort")
-    if protocol in ("-1", "-1.0", "all") or low is None or high is None:
-        return f"allows all traffic from {', '.join(cidrs)}"
-    ports = range(int(low), int(high) + 1)
-    if len(ports) > 1024 or any(p not in allowed_ports for p in ports):
-        return f"allows ports {int(low)}-{int(high)} from {', '.join(cidrs)}; only {sorted(allowed_ports)} may be open"
+def _exposure(rule: Any, at: str, allowed_ports: set) -> str | None:
+    """What the rule exposes beyond the allowed load-balancer ports ("all traffic", "ports 22-22"),
+    or None when it exposes only allowed ports."""
+    protocol = get(rule, "protocol", at=at)
+    if protocol is None:
+        protocol = get(rule, "ipProtocol", default="-1", at=at)
+    low, high = number(rule, "fromPort", at=at), number(rule, "toPort", at=at)
+    if _protocol_name(protocol) in _ALL_PROTOCOLS or low is None or high is None:
+        return "all traffic"
+    # A reversed range proves nothing closed, so it is judged as exposing its ports too.
+    in_range = 0 <= high - low <= _MAX_PORT_RANGE
+    if not in_range or any(port not in allowed_ports for port in range(int(low), int(high) + 1)):
+        return f"ports {shown(low)}-{shown(high)}"
     return None
+
+
+def _protocol_name(protocol: Any) -> str:
+    """The protocol as AWS spells it: every protocol is "-1" (or -1.0: numbers reach rules as floats) or "all"."""
+    if isinstance(protocol, (int, float)) and not isinstance(protocol, bool):
+        return shown(protocol)
+    return str(protocol).lower()
+
+
+def _ingress_rules(args) -> list[tuple[str, Any]]:
+    """(where, rule) for the ingress rules the resource declares."""
+    if args.resource_type == SECURITY_GROUP:
+        return objects(args.props, "ingress")
+    if args.resource_type == SECURITY_GROUP_RULE and text(args.props, "type") != "ingress":
+        return []
+    return [("", args.props)]
 
 
 def _no_open_ingress(args, config):
     allowed = set(config_value(config, INGRESS_CONFIG, "allowedPorts"))
-    if args.resource_type == SECURITY_GROUP:
-        rules = list(get(args.props, "ingress", default=[]))
-    elif args.resource_type == SECURITY_GROUP_RULE:
-        rules = [args.props] if get(args.props, "type") == "ingress" else []
-    else:
-        rules = [args.props]
-    for rule in rules:
-        message = _open_ingress(rule, allowed)
-        if message:
-            yield message
+    only = f"only ports {', '.join(shown(p) for p in sorted(allowed))} may be open to it"
+    # Every source network is read (an unknown one cannot be verified), then judged where the rule
+    # exposes more than the allowed load-balancer ports.
+    rules = [(at, rule, _source_cidrs(rule, at)) for at, rule in _ingress_rules(args)]
+    exposed = [(what, cidrs) for at, rule, cidrs in rules if (what := _exposure(rule, at, allowed))]
+    alone = [(what, reason) for what, cidrs in exposed for reason in open_network_reasons(cidrs, config)]
+    for what, reason in alone:
+        yield f"allows {what} from the internet: {reason}; {only}"
+    if alone:
+        return
+    # The internet in two halves, on two rules, is still the internet.
+    for reason in open_network_reasons([cidr for _, cidrs in exposed for cidr in cidrs], config):
+        yield f"its ingress rules together allow traffic beyond the allowed ports from the internet: {reason}; {only}"
 
 
 RULES = (
@@ -89,8 +112,9 @@ RULES = (
     ),
     Rule(
         name="vpc-no-open-ingress",
-        description="No security group admits 0.0.0.0/0 or ::/0 except on the load-balancer ports the "
-                    "environment allows.",
+        description="No security group admits the internet (a network broader than the minimum prefix, "
+                    "or its ingress networks together covering every address) except on the "
+                    "load-balancer ports the environment allows.",
         severity=Severity.CRITICAL,
         controls=(fsbp("EC2.18"), fsbp("EC2.19")),
         tags=TAGS,

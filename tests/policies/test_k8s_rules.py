@@ -78,6 +78,9 @@ WORKLOAD_CASES = [
     ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "DB_PASSWORD", "value": "hunter2"}, "fail"),
     ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "DB_PASSWORD", "value": UNKNOWN}, "fail"),
     ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "LOG_LEVEL", "value": "info"}, "pass"),
+    ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "DB_PASS", "value": "hunter2"}, "fail"),
+    ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "GPG_PASSPHRASE", "value": "hunter2"}, "fail"),
+    ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "GITHUB_TOKEN", "value": "ghp_x"}, "fail"),
 ]
 
 

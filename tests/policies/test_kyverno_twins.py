@@ -3,6 +3,7 @@ import pytest
 
 from policy_plans import UNKNOWN, assert_outcome, changed, resource, run
 from policies import kyverno, pack
+from policies.secret_names import SECRET_NAME_PATTERN
 from policies.workload_catalog import CATALOG, KyvernoParams
 
 PARAMS = KyvernoParams(failure_action="Enforce", cosign_public_key="-----BEGIN PUBLIC KEY-----\nMFk...\n-----END PUBLIC KEY-----\n")
@@ -59,6 +60,14 @@ def test_registry_pattern_lists_every_allowed_registry():
     doc = kyverno.cluster_policy(next(c for c in CATALOG if c.kyverno_policy == "restrict-image-registries"), params)
     pattern = doc["spec"]["rules"][0]["validate"]["pattern"]["spec"]["containers"][0]["image"]
     assert pattern == "a.example/* | b.example/*"
+
+
+def test_secret_env_twins_judge_names_by_the_one_shared_pattern():
+    doc = next(d for d in kyverno.cluster_policies(PARAMS) if d["metadata"]["name"] == "disallow-secrets-in-env")
+    [name_condition, _] = doc["spec"]["rules"][0]["validate"]["foreach"][0]["deny"]["conditions"]["all"]
+    # The pattern sits in a single-quoted JMESPath literal, so it must not contain a quote itself.
+    assert "'" not in SECRET_NAME_PATTERN
+    assert name_condition["key"] == f"{{{{ regex_match('{SECRET_NAME_PATTERN}', '{{{{element.name}}}}') }}}}"
 
 
 def installed(params=PARAMS, drop=(), failure_policy="Fail"):
