@@ -6,9 +6,13 @@ from typing import Any, Iterable
 
 from policies.values import get
 
-# Resource type -> (Kubernetes kind, path from the inputs to the pod spec).
+# Resource type -> (Kubernetes kind, path from the inputs to the pod spec): every built-in kind that
+# carries a pod spec or pod template. A PodTemplate runs nothing itself, but whatever instantiates it
+# runs exactly that pod, so it is judged like the rest.
 WORKLOADS = {
     "kubernetes:core/v1:Pod": ("Pod", ("spec",)),
+    "kubernetes:core/v1:PodTemplate": ("PodTemplate", ("template", "spec")),
+    "kubernetes:core/v1:ReplicationController": ("ReplicationController", ("spec", "template", "spec")),
     "kubernetes:apps/v1:Deployment": ("Deployment", ("spec", "template", "spec")),
     "kubernetes:apps/v1:StatefulSet": ("StatefulSet", ("spec", "template", "spec")),
     "kubernetes:apps/v1:DaemonSet": ("DaemonSet", ("spec", "template", "spec")),
@@ -24,25 +28,11 @@ def types_of_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
     return tuple(t for t, (kind, _) in WORKLOADS.items() if kind in kinds) + ((NAMESPACE,) if "Namespace" in kinds else ())
 
 
-def pod_spec(resource_type: str, props: Any) -> Any:
-    return get(props, *WORKLOADS[resource_type][1], default={})
-
-
 def pod_labels(resource_type: str, props: Any) -> Any:
     path = WORKLOADS[resource_type][1]
     if resource_type == "kubernetes:core/v1:Pod":
         return get(props, "metadata", "labels", default={})
     return get(props, *path[:-1], "metadata", "labels", default={})
-
-
-def containers(spec: Any, *, init: bool = True) -> list[tuple[str, Any]]:
-    """(label, container) for app containers, and init and ephemeral ones unless init=False."""
-    groups = ("containers", "initContainers", "ephemeralContainers") if init else ("containers",)
-    found = []
-    for group in groups:
-        for c in get(spec, group, default=[]):
-            found.append((f"{group[:-1]} {get(c, 'name')}", c))
-    return found
 
 
 def split_image(image: str) -> tuple[str, str, str | None, str | None]:

@@ -43,7 +43,7 @@ class Limits:
         ("--max-documents", "max_documents", "YAML documents per file"),
         ("--max-aliases", "max_aliases", "YAML alias references per file"),
         ("--max-depth", "max_depth", "nesting depth of mappings and lists"),
-        ("--max-nodes", "max_nodes", "values per file, with every alias expanded"),
+        ("--max-nodes", "max_nodes", "values per file with every alias expanded, and per scan in all"),
     )
 
 
@@ -298,13 +298,27 @@ def load_yaml(path: Path, limits: Limits = DEFAULT_LIMITS, shown: str | None = N
 def load_json(text: str, path: str, line: int | None = None, limits: Limits = DEFAULT_LIMITS) -> Any:
     """One JSON value from text; raises LoadError (with the line inside the text where JSON says)."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         where = (line or 1) + err.lineno - 1
         raise LoadError(path, where, f"not valid JSON: {err.msg} (column {err.colno})") from None
     except RecursionError:
         raise LoadError(path, line, f"nested deeper than {limits.max_depth} levels") from None
-    except ValueError as err:  # e.g. an integer of more digits than Python converts
+    except ValueError as err:  # a duplicate key, NaN, an integer of more digits than Python converts
         raise LoadError(path, line, f"not valid JSON: {err}") from None
     measure(value, limits, path, line)
     return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a repeated key as the YAML loader does: readers would disagree on it."""
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        repeated = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"duplicate key {repeated!r}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

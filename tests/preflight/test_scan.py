@@ -1,11 +1,15 @@
-"""`preflight scan`: the pack's Kubernetes rules over plain manifests, alone and as a set."""
+"""`preflight scan`: the pack's Kubernetes rules over plain manifests, alone and as a set, whatever
+carries them (every workload kind, lists, JSON). What scan cannot read or judge: test_scan_fail_closed."""
 from __future__ import annotations
 
+import json
 import textwrap
 
+import pytest
 import yaml
 
-from preflight.scan import MANIFEST_SET_RULES, kubernetes_policies
+from policies.pods import WORKLOADS
+from preflight.scan import MANIFEST_SET_RULES, judged_types, kubernetes_policies
 
 GOOD_POD_SPEC = {
     "automountServiceAccountToken": False,
@@ -25,11 +29,41 @@ GOOD_POD_SPEC = {
 }
 
 
-def deployment(name: str, namespace: str = "apps", **container_changes) -> dict:
+PRIVILEGED = {**GOOD_POD_SPEC["containers"][0]["securityContext"], "privileged": True}
+
+
+def pod_spec(**container_changes) -> dict:
     spec = yaml.safe_load(yaml.safe_dump(GOOD_POD_SPEC))
     spec["containers"][0].update(container_changes)
+    return spec
+
+
+def deployment(name: str, namespace: str = "apps", **container_changes) -> dict:
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace, "labels": {"app": name}},
-            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}}, "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}}
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": pod_spec(**container_changes)}}}
+
+
+def workload(kind: str, name: str = "web", **container_changes) -> dict:
+    """A manifest of any workload kind the pack judges, its pod spec where that kind holds it."""
+    token = next(t for t, (k, _) in WORKLOADS.items() if k == kind)
+    group_version, path = token.split(":")[1].removeprefix("core/"), WORKLOADS[token][1]
+    document: dict = {"apiVersion": group_version, "kind": kind, "metadata": {"name": name, "namespace": "apps", "labels": {"app": name}}}
+    node = document
+    for step in path[:-1]:
+        node = node.setdefault(step, {})
+    if len(path) > 1:
+        node["metadata"] = {"labels": {"app": name}}
+    node[path[-1]] = pod_spec(**container_changes)
+    return document
+
+
+def flagged(document: dict) -> dict[str, set[str]]:
+    """Resource name -> the rules it violates, from a JSON report."""
+    found: dict[str, set[str]] = {}
+    for violation in document["violations"]:
+        found.setdefault(violation["urn"].rsplit("::", 1)[1], set()).add(violation["policy"])
+    return found
 
 
 def test_scan_covers_the_kubernetes_rules_and_the_manifest_set_rules():
@@ -143,3 +177,73 @@ def test_progress_goes_to_stderr_and_stdout_has_only_the_report(preflight, tmp_p
 def test_missing_path_is_a_usage_error(preflight, tmp_path):
     run = preflight("scan", tmp_path / "absent")
     assert run.status == 2 and "not found" in run.err
+
+
+@pytest.mark.parametrize("kind", sorted({kind for kind, _ in WORKLOADS.values()}))
+def test_every_workload_kind_is_judged_where_it_holds_its_pod(preflight, tmp_path, kind):
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(workload(kind, image="nginx:latest")))
+    document = preflight("scan", tmp_path, "--format", "json").json()
+    assert document["errors"] == []
+    assert "k8s-no-latest-image" in flagged(document)["apps/web"]
+
+
+def test_replication_controllers_and_pod_templates_are_workloads_of_the_pack():
+    assert {"kubernetes:core/v1:ReplicationController", "kubernetes:core/v1:PodTemplate"} <= judged_types()
+
+
+@pytest.mark.parametrize("api_version,kind", [("v1", "List"), ("apps/v1", "DeploymentList"), ("v1", "PodList"),
+                                              ("v1", "ReplicationControllerList"), ("batch/v1", "CronJobList")])
+def test_list_kinds_are_flattened_and_typed_lists_type_their_items(preflight, tmp_path, api_version, kind):
+    item_kind = "Deployment" if kind == "List" else kind.removesuffix("List")
+    items = []
+    for name in ("a", "b"):
+        item = workload(item_kind, name, image="nginx:latest")
+        if kind != "List":  # as the API server returns a typed list: items without apiVersion and kind
+            del item["apiVersion"], item["kind"]
+        items.append(item)
+    (tmp_path / "list.yaml").write_text(yaml.safe_dump({"apiVersion": api_version, "kind": kind, "items": items}))
+    document = preflight("scan", tmp_path, "--format", "json").json()
+    assert document["errors"] == []
+    assert {r["name"]: r["type"].rsplit(":", 1)[1] for r in document["resources"]} == {"apps/a": item_kind, "apps/b": item_kind}
+    assert {name: "k8s-no-latest-image" in rules for name, rules in flagged(document).items()} == {"apps/a": True, "apps/b": True}
+
+
+def test_nested_lists_are_flattened_and_a_bad_item_hides_no_other(preflight, tmp_path):
+    inner = {"apiVersion": "v1", "kind": "List", "items": [deployment("inner", image="nginx:latest"), "not an object"]}
+    outer = {"apiVersion": "v1", "kind": "List", "items": [inner, None, deployment("outer")]}
+    (tmp_path / "lists.yaml").write_text(yaml.safe_dump(outer))
+    run = preflight("scan", tmp_path, "--format", "json")
+    document = run.json()
+    assert sorted(r["name"] for r in document["resources"]) == ["apps/inner", "apps/outer"]
+    assert "k8s-no-latest-image" in flagged(document)["apps/inner"]
+    assert sorted(e["message"].split(":")[0] for e in document["errors"]) == ["items[0].items[1]", "items[1]"]
+    assert run.status == 2
+
+
+def test_json_manifests_in_a_directory_are_read_as_objects_and_as_lists(preflight, tmp_path):
+    (tmp_path / "one.json").write_text(json.dumps(deployment("one", image="nginx:latest")))
+    (tmp_path / "many.JSON").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [deployment("two"), deployment("three")]}))
+    document = preflight("scan", tmp_path, "--format", "json").json()
+    assert document["errors"] == []
+    assert sorted(r["name"] for r in document["resources"]) == ["apps/one", "apps/three", "apps/two"]
+    assert "k8s-no-latest-image" in flagged(document)["apps/one"]
+
+
+def test_a_file_named_on_the_command_line_is_read_whatever_its_extension(preflight, tmp_path):
+    rendered = tmp_path / "rendered.txt"
+    rendered.write_text(yaml.safe_dump(deployment("web", image="nginx:latest")))
+    document = preflight("scan", rendered, "--format", "json").json()
+    assert [r["name"] for r in document["resources"]] == ["apps/web"]
+    assert "k8s-no-latest-image" in flagged(document)["apps/web"]
+
+
+def test_objects_of_the_same_name_stay_apart(preflight, tmp_path):
+    # The third is literally named like the second's generated label: each keeps its own finding.
+    documents = [deployment("web"), deployment("web", image="nginx:latest"), deployment("web#2", securityContext=PRIVILEGED)]
+    (tmp_path / "same.yaml").write_text(yaml.safe_dump_all(documents))
+    document = preflight("scan", tmp_path, "--format", "json").json()
+    names = [r["name"] for r in document["resources"]]
+    assert len(set(names)) == 3 and len({r["urn"] for r in document["resources"]}) == 3
+    rules = flagged(document)
+    assert "k8s-no-latest-image" in rules["apps/web#2"] and "k8s-no-privileged" not in rules["apps/web#2"]
+    assert sum("k8s-no-privileged" in found for found in rules.values()) == 1
