@@ -93,13 +93,13 @@ def cmd_scan(args: argparse.Namespace):
 def cmd_report(args: argparse.Namespace):
     from preflight.event_report import report_from_event_log
 
-    return report_from_event_log(args.event_log, args.policy_pack_config, args.stack_file)
+    return report_from_event_log(args.event_log, args.policy_pack_config, args.stack_file, args.stack, limits_of(args))
 
 
 def cmd_verify(args: argparse.Namespace):
     from preflight.verify_command import verify_live
 
-    return verify_live(args.outputs, dict(args.overrides), args.stack, args.endpoint_url)
+    return verify_live(args.outputs, dict(args.overrides), args.stack, args.stack_file, args.endpoint_url, limits_of(args))
 
 
 def _output_value(text: str) -> tuple[str, object]:
@@ -113,6 +113,8 @@ def _output_value(text: str) -> tuple[str, object]:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
+    except (ValueError, RecursionError):  # a number past Python's digit limit, nesting past the parser's
+        raise argparse.ArgumentTypeError(f"the value of {key} is JSON too large or too deep to read") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,15 +140,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="reports from `pulumi preview --event-log FILE`")
     report.add_argument("event_log", type=Path)
-    report.add_argument("--stack-file", type=Path, help="stack file (default: Pulumi.<stack>.yaml of the log's stack)")
+    # The stack's pack config gives the level each rule must have; a log with weaker levels is an error.
+    stack_of_log = report.add_mutually_exclusive_group()
+    stack_of_log.add_argument("--stack", help="the stack the log must be of (default: the stack named in the log); "
+                              "its pack config gives the enforcement level each rule must have")
+    stack_of_log.add_argument("--stack-file", type=Path, help="stack file (default: Pulumi.<stack>.yaml of the log's stack)")
     _report_arguments(report)
     report.set_defaults(run=cmd_report, reports=True)
 
     verify = commands.add_parser("verify", help="check the deployed account's controls with boto3 (read-only)")
-    verify.add_argument("--outputs", type=Path, help="JSON of `pulumi stack output --json --stack NAME` saved to a file")
-    verify.add_argument("--stack", help="stack name; without --outputs or --set, its outputs are read with the pulumi CLI")
+    # The stack's settings say what must exist; without them the verdict is never pass.
+    settings = verify.add_mutually_exclusive_group()
+    settings.add_argument("--stack", help="stack name: Pulumi.<stack>.yaml says what must exist (without --stack or "
+                                          "--stack-file the verdict is never pass); without --outputs or --set, its "
+                                          "outputs are read with the pulumi CLI")
+    settings.add_argument("--stack-file", type=Path, help="path to the stack settings file, instead of --stack")
+    verify.add_argument("--outputs", type=Path, help="JSON of `pulumi stack output --json --stack NAME` saved to a file; "
+                                                    "checked against the settings, never taken as the truth")
     verify.add_argument("--set", dest="overrides", action="append", type=_output_value, default=[], metavar="KEY=VALUE",
-                        help="give or replace one output when no outputs file is at hand (repeatable)")
+                        help="give or replace one output, e.g. the key ARNs AWS assigned (repeatable)")
     verify.add_argument("--endpoint-url", help="send every AWS call to this endpoint (testing against a local emulator)")
     _report_arguments(verify, pack_config=False)
     verify.set_defaults(run=cmd_verify, reports=True)

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .model import ControlResult, Status
-from .outputs import MissingOutput
+from .outputs import MissingOutput, one_line
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,16 @@ class Control:
             return self._error(str(error), None)
         except ClientError as error:
             details = error.response.get("Error", {})
-            code = details.get("Code", "ClientError")
-            return self._error(f"{error.operation_name}: {code}: {details.get('Message', '')}".strip(), {"error": code})
+            code = one_line(str(details.get("Code", "ClientError")))
+            return self._error(f"{error.operation_name}: {code}: {one_line(str(details.get('Message', '')))}".strip(),
+                               {"error": code})
         except BotoCoreError as error:
-            return self._error(f"AWS could not be read: {error}", {"error": type(error).__name__})
+            return self._error(f"AWS could not be read: {one_line(str(error))}", {"error": type(error).__name__})
         except EvidenceMissing as error:
             return self._error(str(error), error.evidence)
+        except Exception as error:  # noqa: BLE001 - an answer of any other shape is unjudged, never a crash
+            return self._error(f"could not be read or judged ({type(error).__name__}: {one_line(str(error))})",
+                               {"error": type(error).__name__})
         status = Status.PASS if verdict.passed else Status.FAIL
         return ControlResult(self.rule, self.resource, status, verdict.message, verdict.evidence)
 

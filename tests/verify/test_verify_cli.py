@@ -1,4 +1,8 @@
-"""`python -m preflight verify`: live evidence in the shared report formats; errors never pass."""
+"""`python -m preflight verify`: live evidence in the shared report formats; errors never pass.
+
+What must exist comes from the stack's settings (`--stack-file`, the dev stack in moto's account);
+the outputs are checked against them.
+"""
 from __future__ import annotations
 
 import json
@@ -23,34 +27,50 @@ def run(capsys, *argv):
     return code, capsys.readouterr()
 
 
-def test_compliant_account_passes_every_control_in_the_json_report(aws, tmp_path, monkeypatch, capsys):
+def test_compliant_account_passes_every_control_in_the_json_report(aws, stack_file, tmp_path, monkeypatch, capsys):
     use_fake_credentials(monkeypatch)
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(build_account(aws.endpoint_url)))
 
-    code, captured = run(capsys, "verify", "--outputs", outputs, "--stack", "dev", "--endpoint-url", aws.endpoint_url, "--format", "json")
+    code, captured = run(capsys, "verify", "--stack-file", stack_file, "--outputs", outputs,
+                         "--endpoint-url", aws.endpoint_url, "--format", "json")
 
     document = json.loads(captured.out)
     jsonschema.validate(document, REPORT_SCHEMA)
-    assert code == 0
+    assert code == 0, document["errors"]
     assert document["kind"] == "verify" and document["stack"] == "dev"
     assert document["violations"] == [] and document["errors"] == []
     assert set(document["passed"]) == {p["name"] for p in document["policies"]}
     assert all(r["inputs"]["status"] == "pass" for r in document["resources"])
 
 
-def test_a_setting_that_disagrees_with_the_account_fails_its_rule_with_evidence(aws, tmp_path, monkeypatch, capsys):
+def test_without_stack_settings_a_complete_compliant_outputs_file_is_still_an_error(aws, tmp_path, monkeypatch, capsys):
     use_fake_credentials(monkeypatch)
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(build_account(aws.endpoint_url)))
 
-    code, captured = run(capsys, "verify", "--outputs", outputs, "--endpoint-url", aws.endpoint_url,
-                         "--set", "clusterLogRetentionDays=365", "--format", "json")
+    code, captured = run(capsys, "verify", "--outputs", outputs, "--endpoint-url", aws.endpoint_url, "--format", "json")
 
-    violations = json.loads(captured.out)["violations"]
-    assert code == 1
-    assert [v["policy"] for v in violations] == ["cloudwatch-log-group-retention"]
-    assert "evidence:" in violations[0]["message"]
+    document = json.loads(captured.out)
+    assert code == 2
+    assert [e["message"] for e in document["errors"]] == [
+        "no stack settings given (--stack or --stack-file), so what must exist is unknown and the outputs "
+        "cannot stand in for it: the verdict cannot be pass"]
+    assert document["errors"][0]["path"] == outputs.as_posix()
+    # What the outputs name is still read, as evidence.
+    assert {r["inputs"]["status"] for r in document["resources"]} == {"pass"}
+
+
+def test_without_stack_settings_an_empty_outputs_file_names_what_is_missing(tmp_path, capsys):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text("{}")
+
+    code, captured = run(capsys, "verify", "--outputs", outputs, "--endpoint-url", "http://127.0.0.1:9", "--format", "json")
+
+    messages = [e["message"] for e in json.loads(captured.out)["errors"]]
+    assert code == 2
+    assert any(m.startswith("the outputs give no region, accountId, clusterName") and "ecrRepositoryNames" in m
+               for m in messages)
 
 
 def test_unreadable_controls_are_errors_that_fail_the_run(aws, tmp_path, monkeypatch, capsys):
@@ -62,7 +82,7 @@ def test_unreadable_controls_are_errors_that_fail_the_run(aws, tmp_path, monkeyp
 
     assert code == 2  # unread evidence: verdict error, which outranks any violation
     assert "### Errors" in captured.out
-    assert "## ❌" in captured.out
+    assert "ResourceNotFoundException" in captured.out
 
 
 def test_missing_outputs_file_is_a_usage_error(tmp_path, capsys):
@@ -70,7 +90,12 @@ def test_missing_outputs_file_is_a_usage_error(tmp_path, capsys):
     assert code == 2 and "pulumi stack output --json" in captured.err
 
 
-def test_stack_outputs_are_read_with_the_pulumi_cli_when_no_file_is_given(aws, tmp_path, monkeypatch, capsys):
+def test_verify_with_nothing_to_check_says_what_to_give(capsys):
+    code, captured = run(capsys, "verify")
+    assert code == 2 and "--stack" in captured.err and "--outputs" in captured.err
+
+
+def test_stack_outputs_are_read_with_the_pulumi_cli_when_no_file_is_given(aws, stack_file, tmp_path, monkeypatch, capsys):
     use_fake_credentials(monkeypatch)
     saved = tmp_path / "outputs.json"
     saved.write_text(json.dumps(build_account(aws.endpoint_url)))
@@ -82,7 +107,7 @@ def test_stack_outputs_are_read_with_the_pulumi_cli_when_no_file_is_given(aws, t
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
 
-    code, captured = run(capsys, "verify", "--stack", "dev", "--endpoint-url", aws.endpoint_url, "--format", "json")
+    code, captured = run(capsys, "verify", "--stack-file", stack_file, "--endpoint-url", aws.endpoint_url, "--format", "json")
 
     assert code == 0, captured.err
     assert json.loads(captured.out)["summary"]["verdict"] == "pass"

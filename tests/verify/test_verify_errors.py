@@ -2,21 +2,21 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import boto3
 import moto.settings
 import pytest
 
 from moto_server import FAKE_CREDENTIALS
-from preflight.verify import VERIFY_RULES, StackOutputs, Status, verify
+from preflight.verify import VERIFY_RULES, StackOutputs, Status, verify, wrong_account
 from preflight.verify.account import Account, WriteRefused
 from preflight.verify.controls.backup_bucket import controls as bucket_controls
-from verify_account import REGION, build_account, clients, stack_outputs
+from not_aws import closed_port
+from verify_account import ACCOUNT_ID, KEY_ROLES, REGION, build_account, clients, stack_outputs
 
 S3_RULES = {"s3-encryption-kms", "s3-versioning", "s3-public-access-block", "s3-tls-only"}
-MISSING_KEYS = {role: f"arn:aws:kms:{REGION}:123456789012:key/00000000-0000-0000-0000-000000000000" for role in
-                ("secrets", "logs", "ecr", "backups")}
+MISSING_KEYS = {role: f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/00000000-0000-0000-0000-00000000000{n}"
+                for n, role in enumerate(KEY_ROLES)}
 
 
 def run_verify(endpoint_url, outputs, **credentials):
@@ -62,13 +62,9 @@ def test_missing_permissions_are_errors_per_control(aws, monkeypatch):
 
 
 def test_unreachable_endpoint_is_an_error_per_control():
-    # A port nothing listens on: bound, then closed.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    results = run_verify(closed_port(), stack_outputs(MISSING_KEYS))
 
-    results = run_verify(f"http://127.0.0.1:{port}", stack_outputs(MISSING_KEYS))
-
+    assert {r.rule for r in results} == set(VERIFY_RULES)
     assert {r.status for r in results} == {Status.ERROR}
 
 
@@ -86,3 +82,17 @@ def test_one_failed_read_is_reported_by_every_control_that_needs_it(aws):
     results = [c.run() for c in bucket_controls(account, StackOutputs({"backupBucketName": "no-such-bucket", "backupKmsKeyArn": "k"}))]
 
     assert {(r.status, r.evidence["error"]) for r in results} == {(Status.ERROR, "NoSuchBucket")}
+
+
+def test_credentials_of_another_account_are_an_error(aws):
+    # moto answers for the account whose role the credentials assumed.
+    assumed = clients(aws.endpoint_url)("sts").assume_role(
+        RoleArn="arn:aws:iam::210987654321:role/look-alike", RoleSessionName="verify")["Credentials"]
+    look_alike = boto3.session.Session(aws_access_key_id=assumed["AccessKeyId"], aws_secret_access_key=assumed["SecretAccessKey"],
+                                       aws_session_token=assumed["SessionToken"])
+    outputs = StackOutputs({"region": REGION, "accountId": ACCOUNT_ID})
+
+    problem = wrong_account(outputs, session=look_alike, endpoint_url=aws.endpoint_url)
+
+    assert problem == f"the credentials open account 210987654321, not the stack's account {ACCOUNT_ID}"
+    assert wrong_account(outputs, session=boto3.session.Session(**FAKE_CREDENTIALS), endpoint_url=aws.endpoint_url) is None

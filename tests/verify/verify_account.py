@@ -1,7 +1,9 @@
-"""Build an AWS account in moto that matches (or, setting by setting, breaks) the stack outputs.
+"""Build an AWS account in moto that matches (or, setting by setting, breaks) a stack.
 
-`STACK_OUTPUTS` is what the program would export; `AccountSpec` is what is live. The defaults of
-`AccountSpec` are the compliant account; `BREAKS` turns exactly one control off per rule.
+The stack is the dev stack's settings in moto's account (`write_stack_file`); `stack_outputs` is
+what the program exports for it once deployed; `AccountSpec` is what is live. The defaults of
+`AccountSpec` are the compliant account; `BREAKS` turns exactly one control off per rule. The
+names below are the ones the program gives the dev stack (test_verify_expected proves they agree).
 
 Where moto has no API for a setting: moto's CreateCluster and UpdateClusterConfig drop
 `accessConfig`, so the authentication mode is written into moto's in-process EKS backend after
@@ -11,22 +13,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 from moto.eks.models import eks_backends
 
 from moto_server import FAKE_CREDENTIALS
+from preflight.stack_files import PROJECT_ROOT
 
 ACCOUNT_ID = "123456789012"  # moto's default account
+DEV_ACCOUNT_ID = "111111111111"  # the account of the shipped dev stack
 REGION = "eu-west-1"
-CLUSTER = "platform-dev"
+CLUSTER = "devsecops-dev"
+NODE_GROUP = "devsecops-dev-default"
 ISSUER = "token.actions.githubusercontent.com"
-SUBJECT = "repo:example-org/platform:ref:refs/heads/main"
+SUBJECT = "repo:example-org/devsecops-platform:ref:refs/heads/main"
 AUDIENCE = "sts.amazonaws.com"
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-REPOSITORIES = {"frontend": "platform/frontend", "backend": "platform/backend"}
-KEY_ROLES = ("secrets", "logs", "ecr", "backups")
-BUCKET = "platform-dev-db-backups"
+REPOSITORIES = {"frontend": "devsecops-dev/frontend", "backend": "devsecops-dev/backend", "db-backup": "devsecops-dev/db-backup"}
+KEY_ROLES = ("secrets", "logs", "ecr", "ebs", "backups", "app-secrets")
+BUCKET = f"devsecops-dev-db-backups-{ACCOUNT_ID}"
+CI_ROLE = "devsecops-dev-ci-images"
 
 
 @dataclass(frozen=True)
@@ -46,13 +53,14 @@ class AccountSpec:
     backend_scan_on_push: bool = True
     backend_kms: bool = True
     backend_lifecycle_policy: bool = True
-    backend_policy_principal: str = f"arn:aws:iam::{ACCOUNT_ID}:role/platform-dev-ci"
+    backend_policy_principal: str = f"arn:aws:iam::{ACCOUNT_ID}:role/{CI_ROLE}"
     logs_key_rotation: bool = True
     bucket_kms: bool = True
     bucket_versioning: bool = True
     bucket_public_access_block: bool = True
     bucket_tls_only: bool = True
     ci_subject: str = SUBJECT
+    ci_subject_operator: str = "StringEquals"
 
 
 # One broken setting per rule: the account differs from the compliant one in exactly this.
@@ -76,8 +84,15 @@ BREAKS: dict[str, AccountSpec] = {
     "s3-versioning": AccountSpec(bucket_versioning=False),
     "s3-public-access-block": AccountSpec(bucket_public_access_block=False),
     "s3-tls-only": AccountSpec(bucket_tls_only=False),
-    "iam-ci-oidc-trust-pinned": AccountSpec(ci_subject="repo:example-org/*"),
+    "iam-ci-oidc-trust-pinned": AccountSpec(ci_subject="repo:example-org/*", ci_subject_operator="StringLike"),
 }
+
+
+def write_stack_file(directory: Path) -> Path:
+    """The shipped dev stack's settings, moved into moto's account (the stack is named by the file: dev)."""
+    path = directory / "Pulumi.dev.yaml"
+    path.write_text((PROJECT_ROOT / "Pulumi.dev.yaml").read_text().replace(DEV_ACCOUNT_ID, ACCOUNT_ID))
+    return path
 
 
 def clients(endpoint_url: str, **credentials: str):
@@ -89,7 +104,7 @@ def build_account(endpoint_url: str, spec: AccountSpec = AccountSpec()) -> dict:
     """Create the account in moto and return the stack outputs the program would export for it."""
     client = clients(endpoint_url)
     keys = _keys(client("kms"), spec)
-    _cluster(client("eks"), spec, keys)
+    build_cluster(client("eks"), spec, keys)
     _log_group(client("logs"), spec, keys)
     _nodegroup(client("ec2"), client("eks"), spec, keys)
     _repositories(client("ecr"), spec, keys)
@@ -109,12 +124,12 @@ def stack_outputs(keys: dict[str, str]) -> dict:
         "publicAccessCidrs": [],
         "authenticationMode": "API",
         "kmsKeyArns": keys,
-        "nodeGroupName": "system",
+        "nodeGroupName": NODE_GROUP,
         "ecrRepositoryNames": REPOSITORIES,
         "backupBucketName": BUCKET,
         "backupKmsKeyArn": keys["backups"],
-        "ciRoleName": "platform-dev-ci",
-        "ciRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/platform-dev-ci",
+        "ciRoleName": CI_ROLE,
+        "ciRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/{CI_ROLE}",
         "ciTrust": {"provider": "github", "issuer": ISSUER, "subject": SUBJECT, "audience": AUDIENCE},
     }
 
@@ -129,10 +144,11 @@ def _keys(kms, spec: AccountSpec) -> dict[str, str]:
     return keys
 
 
-def _cluster(eks, spec: AccountSpec, keys: dict[str, str]) -> None:
+def build_cluster(eks, spec: AccountSpec, keys: dict[str, str]) -> None:
+    """The cluster alone, for the controls that read only DescribeCluster."""
     eks.create_cluster(
         name=CLUSTER,
-        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/platform-dev-cluster",
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{CLUSTER}-cluster",
         resourcesVpcConfig={
             "subnetIds": ["subnet-a", "subnet-b"],
             "endpointPublicAccess": spec.endpoint_public,
@@ -158,7 +174,7 @@ def _nodegroup(ec2, eks, spec: AccountSpec, keys: dict[str, str]) -> None:
     if spec.volume_encrypted:
         ebs["KmsKeyId"] = keys["secrets"]
     template = ec2.create_launch_template(
-        LaunchTemplateName="platform-dev-nodes",
+        LaunchTemplateName=f"{CLUSTER}-nodes",
         LaunchTemplateData={
             "MetadataOptions": {"HttpTokens": spec.http_tokens, "HttpPutResponseHopLimit": spec.hop_limit, "HttpEndpoint": "enabled"},
             "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": ebs}],
@@ -166,9 +182,9 @@ def _nodegroup(ec2, eks, spec: AccountSpec, keys: dict[str, str]) -> None:
     )["LaunchTemplate"]
     eks.create_nodegroup(
         clusterName=CLUSTER,
-        nodegroupName="system",
+        nodegroupName=NODE_GROUP,
         subnets=["subnet-a", "subnet-b"],
-        nodeRole=f"arn:aws:iam::{ACCOUNT_ID}:role/platform-dev-nodes",
+        nodeRole=f"arn:aws:iam::{ACCOUNT_ID}:role/{CLUSTER}-node",
         launchTemplate={"id": template["LaunchTemplateId"], "version": str(template["LatestVersionNumber"])},
     )
 
@@ -215,12 +231,15 @@ def _bucket(s3, spec: AccountSpec, keys: dict[str, str]) -> None:
 
 def _ci_role(iam, spec: AccountSpec) -> None:
     iam.create_open_id_connect_provider(Url=f"https://{ISSUER}", ClientIDList=[AUDIENCE], ThumbprintList=["a" * 40])
-    iam.create_role(RoleName="platform-dev-ci", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+    iam.create_role(RoleName=CI_ROLE, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
         "Sid": "GitHubActions", "Effect": "Allow",
         "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER}"},
         "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {
-            "StringEquals": {f"{ISSUER}:aud": AUDIENCE},
-            "StringLike": {f"{ISSUER}:sub": spec.ci_subject},
-        },
+        "Condition": _trust_conditions(spec),
     }]}))
+
+
+def _trust_conditions(spec: AccountSpec) -> dict:
+    conditions: dict = {"StringEquals": {f"{ISSUER}:aud": AUDIENCE}}
+    conditions.setdefault(spec.ci_subject_operator, {})[f"{ISSUER}:sub"] = spec.ci_subject
+    return conditions

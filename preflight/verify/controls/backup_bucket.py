@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..account import Account
-from ..control import Control, Verdict
+from ..control import Control, EvidenceMissing, Verdict
 from ..kms_keys import same_key
 from ..outputs import StackOutputs
 from ..policy_documents import as_list, has_wildcard_principal, parse, statements
@@ -56,6 +56,9 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
         if text is None:
             return Verdict(False, "no bucket policy, so plain HTTP is not denied", {"Policy": None})
         policy = parse(text)
+        if not isinstance(policy, dict) or not statements(policy):
+            raise EvidenceMissing("GetBucketPolicy returned a policy without statements, which AWS does not store",
+                                  {"Policy": policy})
         passed = any(_denies_plain_http(s, bucket()) for s in statements(policy))
         message = "plain HTTP denied for bucket and objects" if passed else "no statement denies requests without TLS"
         return Verdict(passed, message, {"Policy": policy})

@@ -1,6 +1,8 @@
 """EKS cluster controls, all judged from one DescribeCluster answer."""
 from __future__ import annotations
 
+from policies.networks import open_reasons
+
 from ..account import Account
 from ..control import Control, EvidenceMissing, Verdict
 from ..kms_keys import same_key
@@ -17,7 +19,9 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
         )
 
     def logs_all_types() -> Verdict:
-        logging = cluster().get("logging", {})
+        logging = cluster().get("logging")
+        if not isinstance(logging, dict):  # AWS always describes logging, enabled or not
+            raise EvidenceMissing("DescribeCluster returned no logging", {"logging": logging})
         enabled = {
             log_type
             for entry in logging.get("clusterLogging", []) if entry.get("enabled")
@@ -44,17 +48,25 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
         vpc = vpc_config()
         public, cidrs = vpc.get("endpointPublicAccess"), vpc.get("publicAccessCidrs", [])
         evidence = {"endpointPublicAccess": public, "publicAccessCidrs": cidrs}
-        if public is None:
-            raise EvidenceMissing("DescribeCluster returned no endpointPublicAccess", evidence)
+        if not isinstance(public, bool) or not isinstance(cidrs, list):
+            raise EvidenceMissing("DescribeCluster returned no endpointPublicAccess and publicAccessCidrs", evidence)
         if public != expected_public:
             return Verdict(False, f"public endpoint {_on_off(public)}, configured {_on_off(expected_public)}", evidence)
-        # AWS reports 0.0.0.0/0 even when the public endpoint is off; the CIDRs only matter when it is on.
-        if public and ("0.0.0.0/0" in cidrs or sorted(cidrs) != sorted(expected_cidrs)):
+        if not public:
+            # AWS reports 0.0.0.0/0 even when the public endpoint is off; the CIDRs only matter when it is on.
+            return Verdict(True, "public endpoint off", evidence)
+        # The pack's judgement of "open": halves, quarters and IPv6 ranges count, not only a literal /0.
+        reasons = open_reasons(cidrs)
+        if reasons:
+            return Verdict(False, f"public endpoint open to the internet: {'; '.join(reasons)}", evidence)
+        if sorted(cidrs) != sorted(expected_cidrs):
             return Verdict(False, f"public endpoint open to {cidrs}, configured {expected_cidrs}", evidence)
-        return Verdict(True, "public endpoint off" if not public else f"public endpoint limited to {cidrs}", evidence)
+        return Verdict(True, f"public endpoint limited to {cidrs}", evidence)
 
     def private_endpoint() -> Verdict:
         private = vpc_config().get("endpointPrivateAccess")
+        if not isinstance(private, bool):
+            raise EvidenceMissing("DescribeCluster returned no endpointPrivateAccess", {"endpointPrivateAccess": private})
         return Verdict(private is True, f"private endpoint access is {private}", {"endpointPrivateAccess": private})
 
     def authentication_mode() -> Verdict:

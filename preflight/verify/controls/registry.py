@@ -5,7 +5,7 @@ import fnmatch
 import json
 
 from ..account import Account
-from ..control import Control, Verdict, unavailable
+from ..control import Control, EvidenceMissing, Verdict, unavailable
 from ..kms_keys import same_key
 from ..outputs import MissingOutput, StackOutputs
 from ..policy_documents import has_wildcard_principal, parse, statements
@@ -25,6 +25,10 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
         repositories = outputs.require("ecrRepositoryNames", dict)
     except MissingOutput as missing:
         return [Control(rule, "<ecrRepositoryNames not given>", unavailable(missing)) for rule in RULES]
+    if not repositories:
+        # The stack always has repositories (ecrImages needs one); an empty list proves nothing.
+        none_named = MissingOutput("stack output 'ecrRepositoryNames' names no repository")
+        return [Control(rule, "<no repository named>", unavailable(none_named)) for rule in RULES]
     return [control for name in repositories.values() for control in _repository_controls(account, outputs, str(name))]
 
 
@@ -39,6 +43,8 @@ def _repository_controls(account: Account, outputs: StackOutputs, name: str) -> 
 
     def immutable() -> Verdict:
         mutability = repository().get("imageTagMutability")
+        if mutability is None:
+            raise EvidenceMissing("DescribeRepositories returned no imageTagMutability", {"imageTagMutability": None})
         return Verdict(mutability == "IMMUTABLE", f"tag mutability {mutability}", {"imageTagMutability": mutability})
 
     def scan_on_push() -> Verdict:
