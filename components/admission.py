@@ -3,6 +3,11 @@
 The policy bodies come from policies/kyverno.py (the same catalogue the CrossGuard pack checks at
 preview), parameterised here per stack: failure action, this stack's registries and ECR
 repositories, and the public half of the KMS cosign key, read from KMS so no PEM is ever pasted.
+
+Two controllers verify image signatures: the admission controller when a pod is admitted, and the
+reports controller when its background scans re-verify running images for the policy reports.
+Each gets its own IRSA role with the same read-only permissions and the AWS region, so a report
+records a verified signature where admission did, not a registry error.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from policies.workload_catalog import KyvernoParams
 
 NAMESPACE = "kyverno"
 SERVICE_ACCOUNT = "kyverno-admission-controller"
+REPORTS_SERVICE_ACCOUNT = "kyverno-reports-controller"
 WEBHOOK_PORT = 9443
 WEBHOOK_TIMEOUT_SECONDS = 15
 ECR_READ_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages")
@@ -31,6 +37,7 @@ class AdmissionArgs:
     prefix: str
     region: str
     kubernetes_version: str
+    # Enforce or Audit for every policy but the critical ones, which enforce in every environment.
     failure_action: str
     # Registry prefixes images may come from: this stack's ECR host first, then the allow-list.
     allowed_registries: tuple[str, ...]
@@ -56,11 +63,19 @@ def controller_values(name: str, high_availability: bool) -> dict:
     return {"replicas": replicas, **resources}
 
 
-def chart_values(args: AdmissionArgs, role_arn: pulumi.Input[str]) -> dict:
+def service_account(name: str, role_arn: pulumi.Input[str]) -> dict:
+    return {"serviceAccount": {"name": name, "annotations": {"eks.amazonaws.com/role-arn": role_arn}}}
+
+
+def chart_values(args: AdmissionArgs, role_arn: pulumi.Input[str], reports_role_arn: pulumi.Input[str]) -> dict:
     values = {name: controller_values(name, args.high_availability) for name in CONTROLLERS}
-    values["admissionController"]["rbac"] = {"serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": {"eks.amazonaws.com/role-arn": role_arn}}}
-    # Signature verification reads ECR and KMS with the IRSA role; the SDKs need the region.
-    values["admissionController"]["container"]["extraEnvVars"] = [{"name": "AWS_REGION", "value": args.region}]
+    # Signature verification reads ECR and KMS with the IRSA role; the SDKs need the region. The
+    # chart reads the admission controller's env under `container`, the reports controller's at its top.
+    region = [{"name": "AWS_REGION", "value": args.region}]
+    values["admissionController"]["rbac"] = service_account(SERVICE_ACCOUNT, role_arn)
+    values["admissionController"]["container"]["extraEnvVars"] = region
+    values["reportsController"]["rbac"] = service_account(REPORTS_SERVICE_ACCOUNT, reports_role_arn)
+    values["reportsController"]["extraEnvVars"] = region
     values["config"] = {
         "webhooks": {"namespaceSelector": {"matchExpressions": [
             {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": list(args.excluded_namespaces)},
@@ -83,31 +98,36 @@ def policy_documents(args: AdmissionArgs, public_key_pem: str) -> list[dict]:
         cosign_public_key=public_key_pem,
         excluded_namespaces=args.excluded_namespaces,
     )
-    # Audit reports without blocking, so its webhook fails open too; Enforce fails closed.
-    failure_policy = "Fail" if args.failure_action == "Enforce" else "Ignore"
-    documents = cluster_policies(params, webhook_failure_policy=failure_policy)
+    documents = cluster_policies(params)
     for doc in documents:
         doc["spec"]["webhookConfiguration"]["timeoutSeconds"] = WEBHOOK_TIMEOUT_SECONDS
     return documents
 
 
+def verification_policy(args: AdmissionArgs) -> pulumi.Output[str]:
+    """What verifying this stack's signatures reads: its repositories and the signing key's public half."""
+    return to_json(document(
+        # GetAuthorizationToken has no resource-level permissions.
+        allow(["ecr:GetAuthorizationToken"], "*", "EcrLogin"),
+        allow(list(ECR_READ_ACTIONS), list(args.repository_arns), "ReadStackRepositories"),
+        allow(["kms:GetPublicKey", "kms:DescribeKey"], args.signing_key_arn, "ReadSigningPublicKey"),
+    ))
+
+
 class Admission(pulumi.ComponentResource):
     def __init__(self, name: str, args: AdmissionArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("devsecops:admission:Admission", name, None, opts)
+        trust = dict(provider_arn=args.oidc_provider_arn, issuer=args.oidc_issuer, namespace=NAMESPACE, parent=self)
         self.role = irsa_role(
-            f"{name}-kyverno-irsa", role_name=f"{args.prefix}-kyverno",
-            provider_arn=args.oidc_provider_arn, issuer=args.oidc_issuer,
-            namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,
-            inline_policy=to_json(document(
-                # GetAuthorizationToken has no resource-level permissions.
-                allow(["ecr:GetAuthorizationToken"], "*", "EcrLogin"),
-                allow(list(ECR_READ_ACTIONS), list(args.repository_arns), "ReadStackRepositories"),
-                allow(["kms:GetPublicKey", "kms:DescribeKey"], args.signing_key_arn, "ReadSigningPublicKey"),
-            )),
-            parent=self,
+            f"{name}-kyverno-irsa", role_name=f"{args.prefix}-kyverno", service_account=SERVICE_ACCOUNT,
+            inline_policy=verification_policy(args), **trust,
+        )
+        self.reports_role = irsa_role(
+            f"{name}-kyverno-reports-irsa", role_name=f"{args.prefix}-kyverno-reports",
+            service_account=REPORTS_SERVICE_ACCOUNT, inline_policy=verification_policy(args), **trust,
         )
         self.namespace, self.release = helm.install(
-            name, f"{name}-kyverno", helm.KYVERNO, NAMESPACE, chart_values(args, self.role.arn),
+            name, f"{name}-kyverno", helm.KYVERNO, NAMESPACE, chart_values(args, self.role.arn, self.reports_role.arn),
             kubernetes_version=args.kubernetes_version, provider=args.provider, parent=self,
         )
 
@@ -123,7 +143,8 @@ class Admission(pulumi.ComponentResource):
                 f"{name}-{name_}", api_version=doc["apiVersion"], kind=doc["kind"],
                 metadata=doc["metadata"], spec=spec, opts=policy_opts,
             )
-        self.register_outputs({"policyNames": list(self.policies), "roleArn": self.role.arn})
+        self.register_outputs({"policyNames": list(self.policies), "roleArn": self.role.arn,
+                               "reportsRoleArn": self.reports_role.arn})
 
 
 def signed_image_patterns(registry_host: str, prefix: str) -> tuple[str, ...]:

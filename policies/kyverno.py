@@ -7,6 +7,10 @@ lives in `webhookConfiguration.failurePolicy`.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
+from pulumi_policy import Severity
+
 from policies.workload_catalog import CATALOG, KyvernoParams, WorkloadControl
 
 API_VERSION = "kyverno.io/v1"
@@ -14,12 +18,29 @@ KIND = "ClusterPolicy"
 TWIN_ANNOTATION = "policies.devsecops/crossguard-rule"
 
 
-def cluster_policy(control: WorkloadControl, params: KyvernoParams, webhook_failure_policy: str = "Fail") -> dict:
+def failure_action(control: WorkloadControl, params: KyvernoParams) -> str:
+    """A critical control blocks in every environment (a privileged pod is never a dev convenience);
+    the others follow the stack's setting, Audit in dev and Enforce in prod. The pack config of each
+    environment makes the CrossGuard twin mandatory exactly where this enforces (a test proves it)."""
+    return "Enforce" if control.severity == Severity.CRITICAL else params.failure_action
+
+
+def _exclude(kinds: tuple[str, ...], params: KyvernoParams) -> dict | None:
+    """Namespaced kinds skip the excluded namespaces, a Namespace is skipped by its name, and a
+    PersistentVolume belongs to no namespace, so nothing excludes it."""
+    if kinds == ("PersistentVolume",):
+        return None
+    key = "names" if kinds == ("Namespace",) else "namespaces"
+    return {"any": [{"resources": {key: list(params.excluded_namespaces)}}]}
+
+
+def cluster_policy(control: WorkloadControl, params: KyvernoParams) -> dict:
+    action = failure_action(control, params)
+    params = replace(params, failure_action=action)
     match = {"any": [{"resources": {"kinds": list(control.kyverno_kinds)}}]}
-    exclude = {"any": [{"resources": {"namespaces": list(params.excluded_namespaces)}}]}
-    if control.kyverno_kinds == ("Namespace",):
-        exclude = {"any": [{"resources": {"names": list(params.excluded_namespaces)}}]}
-    rules = [{"name": r.name, "match": match, "exclude": exclude, **r.body(params)} for r in control.kyverno_rules]
+    exclude = _exclude(control.kyverno_kinds, params)
+    scope = {"match": match, **({"exclude": exclude} if exclude else {})}
+    rules = [{"name": r.name, **scope, **r.body(params)} for r in control.kyverno_rules]
     annotations = {
         TWIN_ANNOTATION: control.rule,
         "policies.kyverno.io/severity": control.severity.value,
@@ -34,15 +55,16 @@ def cluster_policy(control: WorkloadControl, params: KyvernoParams, webhook_fail
         "metadata": {"name": control.kyverno_policy, "annotations": annotations},
         "spec": {
             "background": True,
-            "webhookConfiguration": {"failurePolicy": webhook_failure_policy},
+            # A policy that only reports fails open when Kyverno is down; one that blocks fails closed.
+            "webhookConfiguration": {"failurePolicy": "Fail" if action == "Enforce" else "Ignore"},
             "rules": rules,
         },
     }
 
 
-def cluster_policies(params: KyvernoParams, webhook_failure_policy: str = "Fail") -> list[dict]:
+def cluster_policies(params: KyvernoParams) -> list[dict]:
     """Every ClusterPolicy of the catalogue, in catalogue order."""
-    return [cluster_policy(c, params, webhook_failure_policy) for c in CATALOG]
+    return [cluster_policy(c, params) for c in CATALOG]
 
 
 def required_policy_names() -> tuple[str, ...]:

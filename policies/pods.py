@@ -21,11 +21,15 @@ WORKLOADS = {
     "kubernetes:batch/v1:CronJob": ("CronJob", ("spec", "jobTemplate", "spec", "template", "spec")),
 }
 NAMESPACE = "kubernetes:core/v1:Namespace"
+PERSISTENT_VOLUME = "kubernetes:core/v1:PersistentVolume"
+# Kinds the workload catalogue also judges that carry no pod spec, by resource type.
+OTHER_KINDS = {"Namespace": NAMESPACE, "PersistentVolume": PERSISTENT_VOLUME}
 
 
 def types_of_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
     kinds = set(kinds)
-    return tuple(t for t, (kind, _) in WORKLOADS.items() if kind in kinds) + ((NAMESPACE,) if "Namespace" in kinds else ())
+    return (tuple(t for t, (kind, _) in WORKLOADS.items() if kind in kinds)
+            + tuple(t for kind, t in OTHER_KINDS.items() if kind in kinds))
 
 
 def pod_labels(resource_type: str, props: Any) -> Any:

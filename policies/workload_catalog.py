@@ -8,6 +8,7 @@ cannot drift: a control without both halves is not a control (a test proves the 
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
@@ -17,7 +18,8 @@ from policies.frameworks import Control, cis_eks, cis_k8s, nist, pss
 from policies.pods import WORKLOADS, from_registry, matches_any, split_image
 from policies.rule import config_value
 from policies.secret_names import SECRET_NAME_PATTERN, looks_secret
-from policies.values import flag, is_set, known, mapping, number, objects, shown, strings, text, where
+from policies.values import UnknownValueError, flag, get, is_set, known, mapping, number, objects, shown, strings, \
+    text, where
 
 ALL_WORKLOAD_KINDS = ("Pod", "PodTemplate", "ReplicationController", "Deployment", "StatefulSet", "DaemonSet",
                       "ReplicaSet", "Job", "CronJob")
@@ -25,12 +27,36 @@ SERVING_KINDS = ("ReplicationController", "Deployment", "StatefulSet", "DaemonSe
 SECCOMP_ALLOWED = ("RuntimeDefault", "Localhost")
 ECR_PATTERN = "*.dkr.ecr.*.amazonaws.com"
 
+# The Pod Security Standards at the cluster's Kubernetes version (1.33), value for value as Pod
+# Security admission compares them: exact strings, no case folding.
+BASELINE_CAPABILITIES = ("AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+                         "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT")
+RESTRICTED_CAPABILITIES = ("NET_BIND_SERVICE",)
+SAFE_SYSCTLS = ("kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
+                "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+                "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+                "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem")
+SELINUX_TYPES = ("container_t", "container_init_t", "container_kvm_t", "container_engine_t")
+APPARMOR_PROFILES = ("RuntimeDefault", "Localhost")
+APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
+RESTRICTED_VOLUME_TYPES = ("configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
+                           "projected", "secret")
+BASELINE_URL = "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline"
+
+
+def baseline(control_name: str) -> Control:
+    return pss(f"Baseline: {control_name}")
+
+
+def restricted(control_name: str) -> Control:
+    return pss(f"Restricted: {control_name}")
+
 
 @dataclass(frozen=True)
 class KyvernoParams:
     """What the admission component knows per environment."""
 
-    failure_action: str = "Audit"  # "Enforce" in prod
+    failure_action: str = "Audit"  # "Enforce" in prod; critical controls enforce everywhere (policies.kyverno)
     allowed_registries: tuple[str, ...] = (ECR_PATTERN,)
     signed_image_patterns: tuple[str, ...] = (f"{ECR_PATTERN}/*",)
     cosign_public_key: str = ""
@@ -72,7 +98,16 @@ def _containers_pattern(container: dict) -> dict:
     return {"spec": {"containers": [container], "=(initContainers)": [container], "=(ephemeralContainers)": [container]}}
 
 
+def _pod_and_containers_pattern(context: dict) -> dict:
+    """A pattern on the pod's securityContext and on every container's, where either may be absent."""
+    anchored = {"=(securityContext)": context}
+    return {"spec": {**anchored, **_containers_pattern(anchored)["spec"]}}
+
+
 _ALL_CONTAINERS = "request.object.spec.[ephemeralContainers, initContainers, containers][]"
+# The pod's securityContext and every container's: the settings Pod Security reads at both levels.
+_ALL_SECURITY_CONTEXTS = ("request.object.spec.[securityContext, ephemeralContainers[].securityContext, "
+                          "initContainers[].securityContext, containers[].securityContext][]")
 
 
 # Kyverno evaluates foreach deny rules on DELETE requests too (pattern rules it skips), against an
@@ -88,6 +123,22 @@ def _foreach_deny(message: str, params: KyvernoParams, conditions: list[dict], *
     return {"preconditions": NOT_A_DELETE, **_validate(message, params, foreach=foreach)}
 
 
+def _deny(message: str, params: KyvernoParams, conditions: list[dict]) -> dict:
+    """Denies the object when any of the conditions holds; never on DELETE."""
+    return {"preconditions": NOT_A_DELETE, **_validate(message, params, deny={"conditions": {"any": conditions}})}
+
+
+def _any_outside(strings_expression: str, allowed: Iterable[str]) -> dict:
+    """A deny condition: some string of the JMESPath list is not exactly one of `allowed`.
+
+    Filtered in JMESPath rather than with Kyverno's AnyNotIn, which reads each checked value as a
+    wildcard pattern: an added capability "*" or "SYS_*" would count as allowed there.
+    """
+    listed = json.dumps(list(allowed))
+    return {"key": f"{{{{ length(({strings_expression} || `[]`)[?!contains(`{listed}`, @)]) }}}}",
+            "operator": "GreaterThan", "value": 0}
+
+
 # --- CrossGuard checks ---------------------------------------------------------------------------
 # Every field is read with the type it must have: a manifest is untrusted, and a wrong type is
 # WrongTypeError ("cannot judge", an error for the document), never a default that passes.
@@ -99,6 +150,20 @@ def _pod(resource_type, props):
     """(where, pod spec) of a workload: where its pod spec sits, and the spec (empty if absent)."""
     path = WORKLOADS[resource_type][1]
     return where("", *path), mapping(props, *path)
+
+
+def _pod_metadata(resource_type, props):
+    """(where, metadata) of the pod a workload runs: a Pod's own, the pod template's for the rest."""
+    path = WORKLOADS[resource_type][1][:-1] + ("metadata",)
+    return where("", *path), mapping(props, *path)
+
+
+def _present(props, *path, at: str = "") -> bool:
+    """Whether a field is there at all: an empty object counts, and so does a value unknown at preview."""
+    try:
+        return get(props, *path, at=at) is not None
+    except UnknownValueError:
+        return True
 
 
 def _label(kind: str, place: str, element) -> str:
@@ -114,6 +179,15 @@ def _containers(resource_type, props, *, init: bool = True):
     for group in _CONTAINER_GROUPS if init else _CONTAINER_GROUPS[:1]:
         for place, container in objects(spec, group, at=at):
             found.append((_label(group[:-1], place, container), place, container))
+    return found
+
+
+def _security_contexts(resource_type, props):
+    """(label, where, securityContext) of the pod and of every container (empty where absent)."""
+    at, spec = _pod(resource_type, props)
+    found = [("pod", where(at, "securityContext"), mapping(spec, "securityContext", at=at))]
+    for label, place, c in _containers(resource_type, props):
+        found.append((label, where(place, "securityContext"), mapping(c, "securityContext", at=place)))
     return found
 
 
@@ -172,7 +246,10 @@ def _resources(resource_type, props, config):
 
 def _non_root(resource_type, props, config):
     at, spec = _pod(resource_type, props)
-    pod_non_root = flag(spec, "securityContext", "runAsNonRoot", at=at) is True
+    pod_value = flag(spec, "securityContext", "runAsNonRoot", at=at)
+    pod_non_root = pod_value is True
+    if pod_value is False:
+        yield "pod sets runAsNonRoot false"
     if number(spec, "securityContext", "runAsUser", at=at) == 0:
         yield "pod runs as UID 0"
     for label, place, c in _containers(resource_type, props):
@@ -193,14 +270,24 @@ def _each_container_flag(key: str, wanted: bool, message: str):
 
 def _drop_all(resource_type, props, config):
     for label, at, c in _containers(resource_type, props):
-        # Exact "ALL": Pod Security "restricted" rejects a lower-case "all" at admission.
+        # Exact names: Pod Security "restricted" rejects a lower-case "all" or "net_bind_service".
         drop = strings(c, "securityContext", "capabilities", "drop", at=at)
-        add = [a.upper() for a in strings(c, "securityContext", "capabilities", "add", at=at)]
+        add = strings(c, "securityContext", "capabilities", "add", at=at)
         if "ALL" not in drop:
             yield f"{label} does not drop ALL capabilities"
-        extra = [a for a in add if a != "NET_BIND_SERVICE"]
+        extra = [a for a in add if a not in RESTRICTED_CAPABILITIES]
         if extra:
             yield f"{label} adds capabilities {', '.join(extra)}"
+
+
+def _baseline_capabilities(resource_type, props, config):
+    for label, at, c in _containers(resource_type, props):
+        # Exact names: the runtime upper-cases and prefixes what it is given, so "sys_admin" or
+        # "CAP_SYS_ADMIN" grant SYS_ADMIN just the same.
+        added = strings(c, "securityContext", "capabilities", "add", at=at)
+        beyond = [a for a in added if a not in BASELINE_CAPABILITIES]
+        if beyond:
+            yield f"{label} adds capabilities beyond the baseline set: {', '.join(beyond)}"
 
 
 def _seccomp(resource_type, props, config):
@@ -232,8 +319,68 @@ def _host_namespaces(resource_type, props, config):
 def _host_path(resource_type, props, config):
     at, spec = _pod(resource_type, props)
     for place, volume in objects(spec, "volumes", at=at):
-        if is_set(volume, "hostPath", at=place):
+        if _present(volume, "hostPath", at=place):
             yield f"{_label('volume', place, volume)} mounts a hostPath"
+
+
+def _volume_types(resource_type, props, config):
+    at, spec = _pod(resource_type, props)
+    for place, volume in objects(spec, "volumes", at=at):
+        # A volume with no source at all is defaulted to emptyDir by the API server.
+        sources = [key for key in volume if key != "name" and _present(volume, key, at=place)]
+        forbidden = [key for key in sources if key not in RESTRICTED_VOLUME_TYPES]
+        if forbidden:
+            yield f"{_label('volume', place, volume)} is of type {', '.join(forbidden)}, which the restricted profile forbids"
+
+
+def _persistent_volume_host_path(resource_type, props, config):
+    if _present(props, "spec", "hostPath"):
+        yield "the PersistentVolume is a hostPath: any pod that claims it mounts the node's filesystem"
+
+
+def _host_process(resource_type, props, config):
+    for label, at, context in _security_contexts(resource_type, props):
+        if flag(context, "windowsOptions", "hostProcess", at=at) is True:
+            yield f"{label} runs as a Windows HostProcess, with privileged access to the node"
+
+
+def _proc_mount(resource_type, props, config):
+    for label, at, c in _containers(resource_type, props):
+        mount = text(c, "securityContext", "procMount", at=at)
+        if mount not in (None, "Default"):
+            yield f"{label} sets procMount {mount!r}, not Default: /proc is not masked"
+
+
+def _sysctls(resource_type, props, config):
+    at, spec = _pod(resource_type, props)
+    for place, sysctl in objects(spec, "securityContext", "sysctls", at=at):
+        name = text(sysctl, "name", at=place)
+        if name not in SAFE_SYSCTLS:
+            yield f"pod sets sysctl {name!r}, which is not in the safe set"
+
+
+def _selinux(resource_type, props, config):
+    for label, at, context in _security_contexts(resource_type, props):
+        selinux_type = text(context, "seLinuxOptions", "type", at=at)
+        if selinux_type not in (None, "", *SELINUX_TYPES):
+            yield f"{label} sets SELinux type {selinux_type!r}"
+        for field_name in ("user", "role"):
+            if text(context, "seLinuxOptions", field_name, at=at):
+                yield f"{label} sets a custom SELinux {field_name}"
+
+
+def _apparmor(resource_type, props, config):
+    for label, at, context in _security_contexts(resource_type, props):
+        if _present(context, "appArmorProfile", at=at):
+            profile = text(context, "appArmorProfile", "type", at=at)
+            if profile not in APPARMOR_PROFILES:
+                yield f"{label} sets AppArmor profile {profile!r}"
+    at, metadata = _pod_metadata(resource_type, props)
+    annotations = mapping(metadata, "annotations", at=at)
+    for key in [k for k in annotations if k.startswith(APPARMOR_ANNOTATION)]:
+        profile = text(annotations, key, default="", at=where(at, "annotations"))
+        if profile not in ("", "runtime/default") and not profile.startswith("localhost/"):
+            yield f"annotation {key} sets AppArmor profile {profile!r}"
 
 
 def _host_ports(resource_type, props, config):
@@ -269,13 +416,30 @@ def _automount(resource_type, props, config):
         yield "the service account token is mounted (automountServiceAccountToken is not false)"
 
 
+def _names_a_secret_file(name: str, env) -> bool:
+    """NAME_FILE=/absolute/path: the convention (postgres, Docker secrets) for a secret read from a
+    mounted file. The value is a path, not the secret; an unknown value cannot be shown to be one."""
+    is_known, value = known(env, "value")
+    return name.endswith("_FILE") and is_known and isinstance(value, str) and value.startswith("/")
+
+
 def _secret_env(resource_type, props, config):
     for label, at, c in _containers(resource_type, props):
         for place, env in objects(c, "env", at=at):
             name = text(env, "name", at=place)
             # Presence: an unknown literal value is still a secret written into the manifest.
-            if looks_secret(name) and is_set(env, "value", at=place):
-                yield f"{label} env {name} holds a literal value; use secretKeyRef"
+            if looks_secret(name) and is_set(env, "value", at=place) and not _names_a_secret_file(name, env):
+                yield f"{label} env {name} holds a literal value; mount it from a Secret as a file"
+
+
+def _secret_env_refs(resource_type, props, config):
+    for label, at, c in _containers(resource_type, props):
+        for place, env in objects(c, "env", at=at):
+            if _present(env, "valueFrom", "secretKeyRef", at=place):
+                yield f"{label} {_label('env', place, env)} is taken from a Secret (secretKeyRef)"
+        for place, source in objects(c, "envFrom", at=at):
+            if _present(source, "secretRef", at=place):
+                yield f"{label} takes every key of a Secret as environment variables (envFrom secretRef)"
 
 
 PSA_CONFIG = {
@@ -380,7 +544,8 @@ CATALOG: tuple[WorkloadControl, ...] = (
         rule="k8s-run-as-non-root",
         description="Containers run as a non-root user.",
         severity=Severity.HIGH,
-        controls=(cis_eks("4.5.2"), cis_k8s("5.2.7"), pss("runAsNonRoot")),
+        controls=(cis_eks("4.5.2"), cis_k8s("5.2.7"), restricted("Running as Non-root"),
+                  restricted("Running as Non-root user")),
         remediation="Set securityContext.runAsNonRoot true (pod or every container) and a non-zero runAsUser.",
         check=_non_root,
         kyverno_policy="require-run-as-non-root",
@@ -389,19 +554,19 @@ CATALOG: tuple[WorkloadControl, ...] = (
                 "Running as root is not allowed: set runAsNonRoot true.", p, anyPattern=[
                     {"spec": {"securityContext": {"runAsNonRoot": True},
                               **_containers_pattern({"=(securityContext)": {"=(runAsNonRoot)": True}})["spec"]}},
-                    _containers_pattern({"securityContext": {"runAsNonRoot": True}}),
+                    # Every container says true; a pod-level false is refused even then.
+                    {"spec": {"=(securityContext)": {"=(runAsNonRoot)": True},
+                              **_containers_pattern({"securityContext": {"runAsNonRoot": True}})["spec"]}},
                 ])),
             KyvernoRule("run-as-non-zero-uid", lambda p: _validate(
-                "Running as UID 0 is not allowed.", p, pattern={"spec": {
-                    "=(securityContext)": {"=(runAsUser)": ">0"},
-                    **_containers_pattern({"=(securityContext)": {"=(runAsUser)": ">0"}})["spec"]}})),
+                "Running as UID 0 is not allowed.", p, pattern=_pod_and_containers_pattern({"=(runAsUser)": ">0"}))),
         ),
     ),
     WorkloadControl(
         rule="k8s-no-privilege-escalation",
         description="Containers set allowPrivilegeEscalation false.",
         severity=Severity.HIGH,
-        controls=(cis_eks("4.2.5"), cis_k8s("5.2.6"), pss("allowPrivilegeEscalation")),
+        controls=(cis_eks("4.2.5"), cis_k8s("5.2.6"), restricted("Privilege Escalation")),
         remediation="Set securityContext.allowPrivilegeEscalation false on every container.",
         check=_each_container_flag("allowPrivilegeEscalation", False, "does not set allowPrivilegeEscalation false"),
         kyverno_policy="disallow-privilege-escalation",
@@ -429,7 +594,7 @@ CATALOG: tuple[WorkloadControl, ...] = (
         rule="k8s-drop-all-capabilities",
         description="Containers drop ALL capabilities and add back at most NET_BIND_SERVICE.",
         severity=Severity.MEDIUM,
-        controls=(cis_eks("4.5.2"), cis_k8s("5.2.9"), pss("capabilities")),
+        controls=(cis_k8s("5.2.10"), cis_k8s("5.2.8"), cis_eks("4.5.2"), restricted("Capabilities")),
         remediation="Set securityContext.capabilities.drop ['ALL'] and add nothing but NET_BIND_SERVICE.",
         check=_drop_all,
         kyverno_policy="require-drop-all-capabilities",
@@ -440,15 +605,14 @@ CATALOG: tuple[WorkloadControl, ...] = (
                   "value": "{{ element.securityContext.capabilities.drop || `[]` }}"}])),
             KyvernoRule("adding-capabilities-strict", lambda p: _foreach_deny(
                 "Only NET_BIND_SERVICE may be added back.", p,
-                [{"key": "{{ element.securityContext.capabilities.add[].to_upper(@) || `[]` }}",
-                  "operator": "AnyNotIn", "value": ["NET_BIND_SERVICE"]}])),
+                [_any_outside("element.securityContext.capabilities.add", RESTRICTED_CAPABILITIES)])),
         ),
     ),
     WorkloadControl(
         rule="k8s-seccomp-profile",
         description="Pods and containers use the RuntimeDefault or a Localhost seccomp profile.",
         severity=Severity.MEDIUM,
-        controls=(cis_k8s("5.7.2"), pss("seccompProfile")),
+        controls=(cis_k8s("5.7.2"), restricted("Seccomp"), baseline("Seccomp")),
         remediation="Set securityContext.seccompProfile.type RuntimeDefault on the pod.",
         check=_seccomp,
         kyverno_policy="restrict-seccomp-strict",
@@ -458,7 +622,10 @@ CATALOG: tuple[WorkloadControl, ...] = (
                     {"spec": {"securityContext": {"seccompProfile": {"type": "RuntimeDefault | Localhost"}},
                               **_containers_pattern({"=(securityContext)": {"=(seccompProfile)": {
                                   "=(type)": "RuntimeDefault | Localhost"}}})["spec"]}},
-                    _containers_pattern({"securityContext": {"seccompProfile": {"type": "RuntimeDefault | Localhost"}}}),
+                    # Every container sets its own; a pod-level Unconfined is refused even then.
+                    {"spec": {"=(securityContext)": {"=(seccompProfile)": {"=(type)": "RuntimeDefault | Localhost"}},
+                              **_containers_pattern({"securityContext": {"seccompProfile": {
+                                  "type": "RuntimeDefault | Localhost"}}})["spec"]}},
                 ])),
         ),
     ),
@@ -466,7 +633,7 @@ CATALOG: tuple[WorkloadControl, ...] = (
         rule="k8s-no-privileged",
         description="No container runs privileged.",
         severity=Severity.CRITICAL,
-        controls=(cis_eks("4.2.1"), cis_k8s("5.2.2"), pss("privileged")),
+        controls=(cis_eks("4.2.1"), cis_k8s("5.2.2"), baseline("Privileged Containers")),
         remediation="Remove securityContext.privileged (or set it false).",
         check=_no_privileged,
         kyverno_policy="disallow-privileged-containers",
@@ -480,7 +647,8 @@ CATALOG: tuple[WorkloadControl, ...] = (
         rule="k8s-no-host-namespaces",
         description="Pods do not share the node's network, PID or IPC namespaces.",
         severity=Severity.CRITICAL,
-        controls=(cis_eks("4.2.2"), cis_eks("4.2.3"), cis_eks("4.2.4"), cis_k8s("5.2.3")),
+        controls=(cis_eks("4.2.2"), cis_eks("4.2.3"), cis_eks("4.2.4"), cis_k8s("5.2.3"), cis_k8s("5.2.4"),
+                  cis_k8s("5.2.5"), baseline("Host Namespaces")),
         remediation="Remove hostNetwork, hostPID and hostIPC (or set them false).",
         check=_host_namespaces,
         kyverno_policy="disallow-host-namespaces",
@@ -494,7 +662,7 @@ CATALOG: tuple[WorkloadControl, ...] = (
         rule="k8s-no-host-path",
         description="Pods mount no hostPath volumes.",
         severity=Severity.HIGH,
-        controls=(cis_k8s("5.2.12"), pss("hostPath")),
+        controls=(cis_k8s("5.2.12"), baseline("HostPath Volumes")),
         remediation="Use persistent volumes, emptyDir or projected volumes instead of hostPath.",
         check=_host_path,
         kyverno_policy="disallow-host-path",
@@ -504,10 +672,43 @@ CATALOG: tuple[WorkloadControl, ...] = (
         ),
     ),
     WorkloadControl(
+        rule="k8s-no-host-path-persistent-volume",
+        description="No PersistentVolume is a hostPath, so no claim can mount the node's filesystem.",
+        severity=Severity.HIGH,
+        controls=(cis_k8s("5.2.12"),),
+        remediation="Provision volumes through the EBS CSI driver's StorageClass, not hostPath PersistentVolumes.",
+        check=_persistent_volume_host_path,
+        kyverno_policy="disallow-host-path-persistent-volumes",
+        kyverno_rules=(
+            KyvernoRule("host-path-persistent-volume", lambda p: _validate(
+                "hostPath PersistentVolumes are forbidden.", p, pattern={"spec": {"X(hostPath)": "null"}})),
+        ),
+        crossguard_kinds=("PersistentVolume",),
+        kyverno_kinds=("PersistentVolume",),
+        url="https://kubernetes.io/docs/concepts/storage/volumes/#hostpath",
+    ),
+    WorkloadControl(
+        rule="k8s-restricted-volume-types",
+        description="Pods use only the volume types the restricted profile allows (configMap, csi, downwardAPI, "
+                    "emptyDir, ephemeral, persistentVolumeClaim, projected, secret).",
+        severity=Severity.MEDIUM,
+        controls=(restricted("Volume Types"),),
+        remediation="Reach storage through a PersistentVolumeClaim; use configMap, secret, projected or emptyDir "
+                    "volumes for the rest.",
+        check=_volume_types,
+        kyverno_policy="restrict-volume-types",
+        kyverno_rules=(
+            KyvernoRule("restricted-volumes", lambda p: _deny(
+                "Only configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected and "
+                "secret volumes are allowed.", p,
+                [_any_outside("request.object.spec.volumes[].keys(@)[]", ("name", *RESTRICTED_VOLUME_TYPES))])),
+        ),
+    ),
+    WorkloadControl(
         rule="k8s-no-host-ports",
         description="Containers bind no host ports.",
         severity=Severity.MEDIUM,
-        controls=(cis_k8s("5.2.13"), pss("hostPorts")),
+        controls=(cis_k8s("5.2.13"), baseline("Host Ports")),
         remediation="Remove hostPort; expose the container through a Service.",
         check=_host_ports,
         kyverno_policy="disallow-host-ports",
@@ -516,6 +717,114 @@ CATALOG: tuple[WorkloadControl, ...] = (
                 "Host ports are not allowed.", p,
                 pattern=_containers_pattern({"=(ports)": [{"=(hostPort)": 0}]}))),
         ),
+    ),
+    WorkloadControl(
+        rule="k8s-capabilities-baseline",
+        description="No container adds a capability beyond the baseline set (SYS_ADMIN, NET_RAW, SYS_PTRACE and "
+                    "the like are refused in every environment).",
+        severity=Severity.CRITICAL,
+        controls=(cis_k8s("5.2.9"), baseline("Capabilities")),
+        remediation="Remove the capability from securityContext.capabilities.add; drop ALL and add back at most "
+                    "NET_BIND_SERVICE.",
+        check=_baseline_capabilities,
+        kyverno_policy="disallow-capabilities",
+        kyverno_rules=(
+            KyvernoRule("adding-capabilities", lambda p: _foreach_deny(
+                "Capabilities beyond the baseline set are not allowed.", p,
+                [_any_outside("element.securityContext.capabilities.add", BASELINE_CAPABILITIES)])),
+        ),
+        url=BASELINE_URL,
+    ),
+    WorkloadControl(
+        rule="k8s-no-host-process",
+        description="No pod or container runs as a Windows HostProcess.",
+        severity=Severity.CRITICAL,
+        controls=(cis_k8s("5.2.11"), baseline("HostProcess")),
+        remediation="Remove securityContext.windowsOptions.hostProcess (or set it false) on the pod and containers.",
+        check=_host_process,
+        kyverno_policy="disallow-host-process",
+        kyverno_rules=(
+            KyvernoRule("host-process-containers", lambda p: _validate(
+                "HostProcess containers are not allowed.", p,
+                pattern=_pod_and_containers_pattern({"=(windowsOptions)": {"=(hostProcess)": False}}))),
+        ),
+        url=BASELINE_URL,
+    ),
+    WorkloadControl(
+        rule="k8s-proc-mount-default",
+        description="Containers keep the default, masked /proc mount.",
+        severity=Severity.HIGH,
+        controls=(baseline("/proc Mount Type"),),
+        remediation="Remove securityContext.procMount (or set it Default).",
+        check=_proc_mount,
+        kyverno_policy="disallow-proc-mount",
+        kyverno_rules=(
+            KyvernoRule("check-proc-mount", lambda p: _validate(
+                "procMount must be Default.", p,
+                pattern=_containers_pattern({"=(securityContext)": {"=(procMount)": "Default"}}))),
+        ),
+        url=BASELINE_URL,
+    ),
+    WorkloadControl(
+        rule="k8s-safe-sysctls",
+        description="Pods set only the safe, namespaced sysctls.",
+        severity=Severity.HIGH,
+        controls=(baseline("Sysctls"),),
+        remediation="Remove every sysctl outside the safe set from securityContext.sysctls; tune the node instead.",
+        check=_sysctls,
+        kyverno_policy="restrict-sysctls",
+        kyverno_rules=(
+            KyvernoRule("check-sysctls", lambda p: _validate(
+                "Only the safe sysctls are allowed.", p,
+                pattern={"spec": {"=(securityContext)": {"=(sysctls)": [{"name": " | ".join(SAFE_SYSCTLS)}]}}})),
+        ),
+        url=BASELINE_URL,
+    ),
+    WorkloadControl(
+        rule="k8s-selinux-options",
+        description="Pods and containers set no custom SELinux user or role, and only the container SELinux types.",
+        severity=Severity.HIGH,
+        controls=(baseline("SELinux"),),
+        remediation="Remove seLinuxOptions.user and .role; leave seLinuxOptions.type unset or one of "
+                    + ", ".join(SELINUX_TYPES) + ".",
+        check=_selinux,
+        kyverno_policy="disallow-selinux",
+        kyverno_rules=(
+            KyvernoRule("selinux-type", lambda p: _foreach_deny(
+                "The SELinux type must be unset or one of " + ", ".join(SELINUX_TYPES) + ".", p,
+                [_any_outside("[element.seLinuxOptions.type || '']", ("", *SELINUX_TYPES))],
+                items=_ALL_SECURITY_CONTEXTS)),
+            KyvernoRule("selinux-user-role", lambda p: _foreach_deny(
+                "A custom SELinux user or role is not allowed.", p,
+                [{"key": f"{{{{ element.seLinuxOptions.{name} || '' }}}}", "operator": "NotEquals", "value": ""}
+                 for name in ("user", "role")],
+                items=_ALL_SECURITY_CONTEXTS)),
+        ),
+        url=BASELINE_URL,
+    ),
+    WorkloadControl(
+        rule="k8s-apparmor-profile",
+        description="Pods and containers keep AppArmor confinement: profile RuntimeDefault or Localhost, never "
+                    "Unconfined (field or annotation).",
+        severity=Severity.HIGH,
+        controls=(baseline("AppArmor"),),
+        remediation="Set securityContext.appArmorProfile.type RuntimeDefault (or Localhost) or leave it unset; "
+                    "drop AppArmor annotations other than runtime/default or localhost/<profile>.",
+        check=_apparmor,
+        kyverno_policy="restrict-apparmor-profiles",
+        kyverno_rules=(
+            KyvernoRule("app-armor-profile", lambda p: _validate(
+                "The AppArmor profile must be RuntimeDefault or Localhost.", p,
+                pattern=_pod_and_containers_pattern({"=(appArmorProfile)": {"type": "RuntimeDefault | Localhost"}}))),
+            # Every annotation is filtered in JMESPath: a pattern with a wildcard key checks one of them only.
+            KyvernoRule("app-armor-annotations", lambda p: _deny(
+                "AppArmor annotations must be runtime/default or localhost/<profile>.", p,
+                [{"key": "{{ length(items(request.object.metadata.annotations || `{}`, 'key', 'value')"
+                         f"[?starts_with(key, '{APPARMOR_ANNOTATION}') && value != '' && value != 'runtime/default'"
+                         " && !starts_with(value, 'localhost/')]) }}",
+                  "operator": "GreaterThan", "value": 0}])),
+        ),
+        url=BASELINE_URL,
     ),
     WorkloadControl(
         rule="k8s-probes-required",
@@ -569,20 +878,41 @@ CATALOG: tuple[WorkloadControl, ...] = (
         rule="k8s-no-plaintext-secret-env",
         description="No container carries a secret as a literal environment value.",
         severity=Severity.HIGH,
-        controls=(cis_eks("4.4.1"), cis_k8s("5.4.1"), nist("4.1.2")),
-        remediation="Read the value from a Secret (valueFrom.secretKeyRef) synced by External Secrets.",
+        controls=(nist("4.1.2"),),
+        remediation="Keep the value in a Secret synced by External Secrets and mount it as a read-only file.",
         check=_secret_env,
         kyverno_policy="disallow-secrets-in-env",
         kyverno_rules=(
-            KyvernoRule("secret-env-from-secret-ref", lambda p: _foreach_deny(
-                "Secret-like environment variables must come from a secretKeyRef.", p,
+            KyvernoRule("secret-env-not-literal", lambda p: _foreach_deny(
+                "Secret-like environment variables must not hold literal values; mount the Secret as a file.", p,
                 [{"key": f"{{{{ regex_match('{SECRET_NAME_PATTERN}', '{{{{element.name}}}}') }}}}",
                   "operator": "Equals", "value": True},
-                 {"key": "{{ element.value || '' }}", "operator": "NotEquals", "value": ""}],
+                 {"key": "{{ element.value || '' }}", "operator": "NotEquals", "value": ""},
+                 {"key": "{{ ends_with(element.name, '_FILE') && starts_with(element.value || '', '/') }}",
+                  "operator": "Equals", "value": False}],
                 items="request.object.spec.[ephemeralContainers, initContainers, containers][].env[]",
                 combine="all")),
         ),
         url="https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-environment-variables",
+    ),
+    WorkloadControl(
+        rule="k8s-secrets-as-files",
+        description="Containers read Secrets from mounted files, never from environment variables (secretKeyRef, "
+                    "envFrom secretRef), which leak through /proc, crash dumps and child processes.",
+        severity=Severity.MEDIUM,
+        controls=(cis_eks("4.4.1"), cis_k8s("5.4.1")),
+        remediation="Mount the Secret as a read-only volume and have the application read the file.",
+        check=_secret_env_refs,
+        kyverno_policy="secrets-not-from-env-vars",
+        kyverno_rules=(
+            KyvernoRule("secrets-not-from-env-vars", lambda p: _validate(
+                "Secrets must be mounted as files, not read into environment variables.", p,
+                pattern=_containers_pattern({"=(env)": [{"=(valueFrom)": {"X(secretKeyRef)": "null"}}]}))),
+            KyvernoRule("secrets-not-from-envfrom", lambda p: _validate(
+                "Secrets must be mounted as files, not read into environment variables.", p,
+                pattern=_containers_pattern({"=(envFrom)": [{"X(secretRef)": "null"}]}))),
+        ),
+        url="https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-files-from-a-pod",
     ),
     WorkloadControl(
         rule="k8s-namespace-psa-restricted",

@@ -81,6 +81,10 @@ WORKLOAD_CASES = [
     ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "DB_PASS", "value": "hunter2"}, "fail"),
     ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "GPG_PASSPHRASE", "value": "hunter2"}, "fail"),
     ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "GITHUB_TOKEN", "value": "ghp_x"}, "fail"),
+    # NAME_FILE=/path names a mounted secret file; anything else under such a name is still a literal.
+    ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "DB_PASSWORD_FILE", "value": "/run/secrets/db/p"}, "pass"),
+    ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "DB_PASSWORD_FILE", "value": "hunter2"}, "fail"),
+    ("k8s-no-plaintext-secret-env", f"{C}.env.0", {"name": "DB_PASSWORD_FILE", "value": UNKNOWN}, "fail"),
 ]
 
 

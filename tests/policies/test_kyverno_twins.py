@@ -37,13 +37,18 @@ def test_policy_and_rule_names_are_unique():
     assert len({c.kyverno_policy for c in CATALOG}) == len(CATALOG)
 
 
+def failure_actions(rule: dict) -> list[str]:
+    if "validate" in rule:
+        return [rule["validate"]["failureAction"]]
+    return [v["failureAction"] for v in rule["verifyImages"]]
+
+
 def test_documents_use_per_rule_failure_actions_not_the_deprecated_field():
     for doc in kyverno.cluster_policies(PARAMS):
         assert "validationFailureAction" not in doc["spec"]
         assert doc["spec"]["webhookConfiguration"]["failurePolicy"] == "Fail"
         for rule in doc["spec"]["rules"]:
-            actions = [rule["validate"]["failureAction"]] if "validate" in rule else [
-                v["failureAction"] for v in rule["verifyImages"]]
+            actions = failure_actions(rule)
             assert actions and set(actions) == {"Enforce"}
 
 
@@ -64,15 +69,19 @@ def test_registry_pattern_lists_every_allowed_registry():
 
 def test_secret_env_twins_judge_names_by_the_one_shared_pattern():
     doc = next(d for d in kyverno.cluster_policies(PARAMS) if d["metadata"]["name"] == "disallow-secrets-in-env")
-    [name_condition, _] = doc["spec"]["rules"][0]["validate"]["foreach"][0]["deny"]["conditions"]["all"]
+    name_condition = doc["spec"]["rules"][0]["validate"]["foreach"][0]["deny"]["conditions"]["all"][0]
     # The pattern sits in a single-quoted JMESPath literal, so it must not contain a quote itself.
     assert "'" not in SECRET_NAME_PATTERN
     assert name_condition["key"] == f"{{{{ regex_match('{SECRET_NAME_PATTERN}', '{{{{element.name}}}}') }}}}"
 
 
-def installed(params=PARAMS, drop=(), failure_policy="Fail"):
+def installed(params=PARAMS, drop=(), fail_open=False):
+    """The release and the catalogue's ClusterPolicies as the admission component registers them;
+    fail_open sets every webhook to Ignore, whatever the policies' failure actions."""
     release = resource(RELEASE, "kyverno", {"chart": "kyverno", "version": "3.3.4"})
-    docs = [d for d in kyverno.cluster_policies(params, failure_policy) if d["metadata"]["name"] not in drop]
+    docs = [d for d in kyverno.cluster_policies(params) if d["metadata"]["name"] not in drop]
+    if fail_open:
+        docs = [changed(d, "spec.webhookConfiguration.failurePolicy", "Ignore") for d in docs]
     return [release] + [resource(CLUSTER_POLICY, d["metadata"]["name"], d, depends_on=[release]) for d in docs]
 
 
@@ -80,7 +89,7 @@ def installed(params=PARAMS, drop=(), failure_policy="Fail"):
     (installed(), "policies/config/prod.json", "pass"),
     (installed(KyvernoParams(failure_action="Audit")), "policies/config/prod.json", "fail"),
     (installed(KyvernoParams(failure_action="Audit")), "policies/config/dev.json", "pass"),
-    (installed(failure_policy="Ignore"), "policies/config/prod.json", "fail"),
+    (installed(fail_open=True), "policies/config/prod.json", "fail"),
     (installed(drop=("disallow-privileged-containers",)), "policies/config/dev.json", "fail"),
 ])
 def test_kyverno_policies_present(resources, config, expected):
@@ -93,3 +102,16 @@ def test_kyverno_policy_with_unknown_failure_action_cannot_be_verified():
     unknown = resource(CLUSTER_POLICY, last.name, changed(last.inputs, "spec.rules.0.validate.failureAction", UNKNOWN),
                        depends_on=[resources[0]])
     assert_outcome(run(*resources[:-1], unknown), "kyverno-policies-present", "unknown")
+
+
+def test_critical_controls_enforce_and_fail_closed_even_where_the_stack_audits():
+    for doc in kyverno.cluster_policies(KyvernoParams(failure_action="Audit")):
+        critical = doc["metadata"]["annotations"]["policies.kyverno.io/severity"] == "critical"
+        action = "Enforce" if critical else "Audit"
+        assert doc["spec"]["webhookConfiguration"]["failurePolicy"] == ("Fail" if critical else "Ignore")
+        assert {a for rule in doc["spec"]["rules"] for a in failure_actions(rule)} == {action}
+
+
+def test_a_persistent_volume_policy_excludes_no_namespace():
+    doc = next(d for d in kyverno.cluster_policies(PARAMS) if d["metadata"]["name"] == "disallow-host-path-persistent-volumes")
+    assert all("exclude" not in rule for rule in doc["spec"]["rules"])
