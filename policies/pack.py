@@ -9,7 +9,11 @@ from policies.rules import (
     iam,
     installs,
     k8s_access,
+    k8s_api_versions,
+    k8s_ingress,
     k8s_network,
+    k8s_rbac_abuse,
+    k8s_service_accounts,
     k8s_workload,
     kms,
     logs,
@@ -35,6 +39,10 @@ RULES: tuple[Rule, ...] = (
     + k8s_workload.RULES
     + k8s_network.RULES
     + k8s_access.RULES
+    + k8s_rbac_abuse.RULES
+    + k8s_service_accounts.RULES
+    + k8s_ingress.RULES
+    + k8s_api_versions.RULES
     + installs.RULES
 )
 

@@ -5,7 +5,7 @@ import re
 
 from pulumi_policy import Severity
 
-from policies.frameworks import cis_eks, fsbp
+from policies.frameworks import cis_eks, fsbp, nist_800_53
 from policies.networks import parse
 from policies.rule import REAL_PREVIEW, Rule, config_value, each_resource
 from policies.rules.cidrs import MIN_PREFIX_CONFIG, open_network_reasons
@@ -184,7 +184,7 @@ RULES = (
                     "it, to allowed CIDRs, and never to the internet (a network broader than the minimum "
                     "prefix, or networks that together cover every address).",
         severity=Severity.CRITICAL,
-        controls=(cis_eks("5.4.2"), cis_eks("5.4.1"), fsbp("EKS.1")),
+        controls=(cis_eks("5.4.1"),),
         tags=TAGS + ("network",),
         remediation="Set endpointPublicAccess false, or list only the allowed CIDRs in publicAccessCidrs.",
         url="https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html",
@@ -195,7 +195,7 @@ RULES = (
         name="eks-private-endpoint-enabled",
         description="The cluster API endpoint is reachable privately from the VPC.",
         severity=Severity.HIGH,
-        controls=(cis_eks("5.4.2"),),
+        controls=(cis_eks("5.4.1"),),
         tags=TAGS + ("network",),
         remediation="Set endpointPrivateAccess true.",
         url="https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html",
@@ -229,7 +229,7 @@ RULES = (
         description="The identity that creates the cluster does not keep an implicit cluster-admin "
                     "access entry.",
         severity=Severity.HIGH,
-        controls=(cis_eks("4.1.1"), cis_eks("4.1.7")),
+        controls=(cis_eks("4.1.1"),),
         tags=TAGS + ("iam", "access"),
         remediation="Set accessConfig.bootstrapClusterCreatorAdminPermissions false on the aws.eks.Cluster "
                     "(with pulumi-eks, through a transform on the component) and grant admins through "
@@ -243,7 +243,7 @@ RULES = (
         description="The stack creates the control-plane log group /aws/eks/<cluster>/cluster before the "
                     "cluster, so its KMS key and retention are the stack's.",
         severity=Severity.MEDIUM,
-        controls=(cis_eks("2.1.1"),),
+        controls=(nist_800_53("AU-9"),),
         tags=TAGS + ("logging",),
         remediation="Name the cluster explicitly, create aws.cloudwatch.LogGroup '/aws/eks/<name>/cluster' "
                     "with kmsKeyId and retentionInDays, and make the cluster depend on it.",

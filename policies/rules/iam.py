@@ -5,7 +5,7 @@ import re
 
 from pulumi_policy import Severity
 
-from policies.frameworks import cis_eks, fsbp, nist
+from policies.frameworks import cis_eks, fsbp, nist, nist_800_53
 from policies.rule import Rule, config_value
 from policies.rules.iam_documents import (
     actions, allows, condition_values, conditions, grants_action, open_to_everyone, principals, statement_id,
@@ -149,7 +149,7 @@ RULES = (
         description="Role trust policies name who may assume the role: no '*' principal (or NotPrincipal) "
                     "without a condition that constrains it.",
         severity=Severity.CRITICAL,
-        controls=(fsbp("IAM.1"),),
+        controls=(nist_800_53("AC-3"),),
         tags=TAGS + ("trust",),
         remediation="Name the trusted account, role, service or OIDC provider in Principal; for a shared "
                     "principal add conditions such as aws:PrincipalOrgID or aws:SourceAccount.",

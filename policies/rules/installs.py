@@ -5,7 +5,7 @@ import re
 
 from pulumi_policy import Severity
 
-from policies.frameworks import cis_k8s, nist
+from policies.frameworks import cis_k8s, nist, nist_800_53
 from policies.kyverno import required_policy_names
 from policies.rule import UNDECIDED, Finding, Rule, config_value, each_resource, undecided
 from policies.stack import depends_on, of_type
@@ -139,7 +139,7 @@ RULES = (
         description="ArgoCD AppProjects name their source repositories and destinations and allow no "
                     "wildcard cluster-scoped resources.",
         severity=Severity.HIGH,
-        controls=(nist("4.3.1"), cis_k8s("5.1.3")),
+        controls=(nist("4.3.1"),),
         tags=("kubernetes", "gitops", "argocd"),
         remediation="List sourceRepos and destinations explicitly; whitelist only needed cluster resources.",
         url=_ARGO_URL,
@@ -150,7 +150,7 @@ RULES = (
         name="helm-chart-version-pinned",
         description="Helm releases pin an exact chart version.",
         severity=Severity.MEDIUM,
-        controls=(nist("4.1.5"),),
+        controls=(nist_800_53("CM-2"),),
         tags=("kubernetes", "supply-chain", "helm"),
         remediation="Set version to an exact chart version (e.g. 3.3.4).",
         url="https://helm.sh/docs/topics/chart_best_practices/dependencies/#versions",

@@ -1,19 +1,25 @@
-"""Kubernetes exposure and RBAC: Service types, no wildcards, no cluster-admin, no escalation verbs."""
+"""Kubernetes exposure and RBAC: Service types, no wildcards, no cluster-admin, no escalation
+verbs, nothing granted to anonymous or every authenticated user."""
 from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from policies.frameworks import cis_eks, cis_k8s, nist
+from policies.frameworks import cis_eks, cis_k8s, nist, nist_800_53
 from policies.rule import Rule, config_value
-from policies.values import get, is_set, objects, strings, text
+from policies.rules.rbac_grants import BINDINGS, RBAC_GROUP, ROLES, Permission, grants
+from policies.values import is_set, objects, strings, text
 
 SERVICE = "kubernetes:core/v1:Service"
-RBAC = "kubernetes:rbac.authorization.k8s.io/v1"
-ROLES = (f"{RBAC}:Role", f"{RBAC}:ClusterRole")
-BINDINGS = (f"{RBAC}:RoleBinding", f"{RBAC}:ClusterRoleBinding")
-ESCALATION_VERBS = ("bind", "escalate", "impersonate")
-# What those verbs act on: roles (escalate), bindings' roles (bind), identities (impersonate).
-ESCALATION_RESOURCES = ("*", "roles", "clusterroles", "users", "groups", "serviceaccounts", "uids", "userextras/*")
+# bind and escalate act on roles; impersonate on identities: users, groups and service accounts in
+# the core group, uids and user extras in authentication.k8s.io. The same verbs elsewhere grant nothing.
+ESCALATION = (
+    Permission(RBAC_GROUP, "roles", ("bind", "escalate")),
+    Permission(RBAC_GROUP, "clusterroles", ("bind", "escalate")),
+    *(Permission("", identity, ("impersonate",)) for identity in ("users", "groups", "serviceaccounts")),
+    *(Permission("authentication.k8s.io", identity, ("impersonate",)) for identity in ("uids", "userextras/*")),
+)
+# Every request without credentials, or every identity the cluster authenticates at all.
+EVERYONE = ("system:anonymous", "system:unauthenticated", "system:authenticated")
 TAGS = ("kubernetes", "rbac")
 
 SERVICE_CONFIG = {
@@ -47,21 +53,22 @@ def _rbac_wildcards(args, config):
 
 
 def _cluster_admin_binding(args, config):
-    if get(args.props, "roleRef", "name") == "cluster-admin":
+    if text(args.props, "roleRef", "name") == "cluster-admin":
         yield "binds the cluster-admin ClusterRole"
-    for _, subject in objects(args.props, "subjects"):
-        if get(subject, "kind") == "Group" and get(subject, "name") == "system:masters":
+    for place, subject in objects(args.props, "subjects"):
+        if text(subject, "kind", at=place) == "Group" and text(subject, "name", at=place) == "system:masters":
             yield "binds the system:masters group"
 
 
 def _escalation_verbs(args, config):
-    for place, rule in objects(args.props, "rules"):
-        verbs = strings(rule, "verbs", at=place)
-        named = [v for v in verbs if v in ESCALATION_VERBS]
-        if named:
-            yield f"{place} grants {', '.join(named)}"
-        elif "*" in verbs and any(r in ESCALATION_RESOURCES for r in strings(rule, "resources", at=place)):
-            yield f"{place} grants bind, escalate and impersonate through verbs '*' on RBAC or identity resources"
+    return grants(args.props, ESCALATION)
+
+
+def _binding_to_everyone(args, config):
+    for place, subject in objects(args.props, "subjects"):
+        kind, name = text(subject, "kind", at=place), text(subject, "name", at=place)
+        if kind in ("Group", "User") and name in EVERYONE:
+            yield f"{place} grants the role to {kind} {name}: everyone who reaches the API server holds it"
 
 
 _RBAC_URL = "https://kubernetes.io/docs/concepts/security/rbac-good-practices/"
@@ -71,7 +78,7 @@ RULES = (
         name="k8s-service-type-restricted",
         description="Services stay inside the cluster (ClusterIP, no externalIPs) unless config exempts that Service.",
         severity=Severity.HIGH,
-        controls=(nist("4.4.2"),),
+        controls=(nist_800_53("SC-7"),),
         tags=("kubernetes", "network", "exposure"),
         remediation="Use type ClusterIP without externalIPs and expose through the ingress; list intended "
                     "load balancers in exemptServices.",
@@ -95,7 +102,7 @@ RULES = (
         name="k8s-rbac-no-cluster-admin-binding",
         description="No binding grants cluster-admin or the system:masters group.",
         severity=Severity.CRITICAL,
-        controls=(cis_eks("4.1.1"), cis_eks("4.1.7"), cis_k8s("5.1.1")),
+        controls=(cis_eks("4.1.1"), cis_k8s("5.1.1")),
         tags=TAGS,
         remediation="Bind a role scoped to what the subject needs instead of cluster-admin.",
         url=_RBAC_URL,
@@ -104,15 +111,27 @@ RULES = (
     ),
     Rule(
         name="k8s-rbac-no-escalation-verbs",
-        description="No role grants the bind, escalate or impersonate verbs, by name or through verbs '*' "
-                    "on roles, bindings' roles or identities.",
+        description="No role grants bind or escalate on roles and cluster roles, or impersonate on users, "
+                    "groups, service accounts, uids or user extras (by name or through '*').",
         severity=Severity.HIGH,
         controls=(cis_eks("4.1.8"), cis_k8s("5.1.8")),
         tags=TAGS,
-        remediation="Remove bind, escalate and impersonate from the role's verbs, and list exact verbs "
-                    "instead of '*' on RBAC and identity resources.",
+        remediation="Remove bind, escalate and impersonate on roles and identities from the role, and list "
+                    "exact verbs instead of '*' on RBAC and identity resources.",
         url=_RBAC_URL,
         check=_escalation_verbs,
         resource_types=ROLES,
+    ),
+    Rule(
+        name="k8s-rbac-no-binding-to-everyone",
+        description="No RoleBinding or ClusterRoleBinding grants a role to system:anonymous, "
+                    "system:unauthenticated or system:authenticated (as a Group or a User).",
+        severity=Severity.CRITICAL,
+        controls=(nist("4.3.2"), nist_800_53("AC-14")),
+        tags=TAGS,
+        remediation="Bind the role to the named users, groups or service accounts that need it.",
+        url="https://kubernetes.io/docs/reference/access-authn-authz/rbac/#discovery-roles",
+        check=_binding_to_everyone,
+        resource_types=BINDINGS,
     ),
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from policies.frameworks import cis_eks, cis_k8s, nist
+from policies.frameworks import cis_eks, cis_k8s, nist, nist_800_53
 from policies.pods import NAMESPACE, WORKLOADS, pod_labels
 from policies.rule import UNDECIDED, Finding, Rule, each_resource, undecided
 from policies.rules.cidrs import MIN_PREFIX_CONFIG, open_network_reasons
@@ -156,7 +156,7 @@ RULES = (
         description="NetworkPolicies admit no ingress from the internet: no ipBlock broader than the "
                     "minimum prefix, and no set of ipBlocks that together cover every address.",
         severity=Severity.HIGH,
-        controls=(cis_eks("4.3.2"), nist("4.4.2")),
+        controls=(nist_800_53("SC-7"),),
         tags=TAGS,
         remediation="Set the service's ingressCidrs to the networks of the load balancer in front of it "
                     "(its subnets), not 0.0.0.0/0.",
@@ -179,7 +179,7 @@ RULES = (
         name="k8s-workload-network-policy",
         description="Every workload is selected by a NetworkPolicy that declares its allowed paths.",
         severity=Severity.MEDIUM,
-        controls=(cis_eks("4.3.2"), nist("4.4.2")),
+        controls=(cis_eks("4.3.2"),),
         tags=TAGS,
         remediation="Declare the service's callers and callees; the app component derives one "
                     "NetworkPolicy per service from them.",

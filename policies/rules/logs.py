@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from policies.frameworks import cis_eks, fsbp, nist_800_53
+from policies.frameworks import fsbp, nist_800_53
 from policies.rule import Rule, config_value
 from policies.values import is_set, number, shown
 
@@ -48,7 +48,7 @@ RULES = (
         description="CloudWatch log groups keep logs for at least the environment's minimum retention "
                     "(365 days in prod); 'never expire' (retentionInDays unset or 0) meets any minimum.",
         severity=Severity.MEDIUM,
-        controls=(fsbp("CloudWatch.16"), cis_eks("2.1.1")),
+        controls=(fsbp("CloudWatch.16"),),
         tags=("logging", "retention"),
         remediation="Set retentionInDays to at least the configured minimum (or leave it unset to never expire).",
         url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html",

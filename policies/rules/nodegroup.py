@@ -145,7 +145,7 @@ RULES = (
         name="nodegroup-volumes-encrypted",
         description="Node volumes are encrypted.",
         severity=Severity.HIGH,
-        controls=(fsbp("EC2.3"), fsbp("EC2.7")),
+        controls=(fsbp("EC2.3"),),
         tags=TAGS + ("encryption",),
         remediation="Declare the root volume in the launch template's blockDeviceMappings with ebs.encrypted "
                     "'true' and a KMS key.",

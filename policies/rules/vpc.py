@@ -5,7 +5,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from policies.frameworks import fsbp, nist
+from policies.frameworks import fsbp
 from policies.rule import Rule, config_value, each_resource
 from policies.rules.cidrs import MIN_PREFIX_CONFIG, open_network_reasons
 from policies.stack import companions, of_type
@@ -104,7 +104,7 @@ RULES = (
         name="vpc-flow-logs-enabled",
         description="Every VPC records flow logs of all traffic.",
         severity=Severity.MEDIUM,
-        controls=(fsbp("EC2.6"), nist("4.3.3")),
+        controls=(fsbp("EC2.6"),),
         tags=TAGS + ("logging",),
         remediation="Add an aws.ec2.FlowLog for the VPC with trafficType ALL to an encrypted log group.",
         url="https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html",
@@ -116,7 +116,7 @@ RULES = (
                     "or its ingress networks together covering every address) except on the "
                     "load-balancer ports the environment allows.",
         severity=Severity.CRITICAL,
-        controls=(fsbp("EC2.18"), fsbp("EC2.19")),
+        controls=(fsbp("EC2.18"),),
         tags=TAGS,
         remediation="Restrict the source CIDRs, or expose only the allowed listener ports on the load balancer.",
         url="https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",

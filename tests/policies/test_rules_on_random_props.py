@@ -32,7 +32,17 @@ OPEN_POLICY = {"metadata": {"name": "edge", "namespace": "app"},
                         "policyTypes": ["Ingress"],
                         "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.0.1.0/24"]}}]}]}}
 ROLE = {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]}
+AGGREGATED_ROLE = {"metadata": {"name": "reader", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+                   "rules": [{"apiGroups": [""], "resources": ["secrets", "pods/exec"], "resourceNames": ["app"],
+                              "verbs": ["get", "create"]}]}
 BINDING = {"roleRef": {"kind": "ClusterRole", "name": "view"}, "subjects": [{"kind": "Group", "name": "devs"}]}
+SA_BINDING = {"roleRef": {"kind": "Role", "name": "reader"},
+              "subjects": [{"kind": "ServiceAccount", "name": "backend", "namespace": "app"}]}
+INGRESS = {"metadata": {"name": "web", "namespace": "app"},
+           "spec": {"tls": [{"hosts": ["shop.example.com"], "secretName": "shop-tls"}],
+                    "rules": [{"host": "shop.example.com", "http": {"paths": [
+                        {"path": "/", "pathType": "Prefix",
+                         "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}}
 NAMESPACE_DOC = {"metadata": {"name": "app", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
 CRONJOB = {"metadata": {"namespace": "app"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": POD}}}}}
 KYVERNO_POLICY = installed()[1]  # a generated ClusterPolicy, as the admission component registers it
@@ -49,6 +59,14 @@ DOCUMENTS = [
     (SERVICE, {"metadata": {"name": "web", "namespace": "app"}, "spec": {"type": "ClusterIP", "externalIPs": []}}),
     (f"{RBAC}:ClusterRole", ROLE),
     (f"{RBAC}:ClusterRoleBinding", BINDING),
+    (f"{RBAC}:Role", AGGREGATED_ROLE),
+    (f"{RBAC}:ClusterRole", AGGREGATED_ROLE),
+    (f"{RBAC}:RoleBinding", SA_BINDING),
+    ("kubernetes:core/v1:ServiceAccount", {"metadata": {"name": "backend", "namespace": "app"},
+                                           "automountServiceAccountToken": False}),
+    ("kubernetes:core/v1:Secret", {"metadata": {"name": "tls", "namespace": "app"}, "type": "kubernetes.io/tls"}),
+    ("kubernetes:networking.k8s.io/v1:Ingress", INGRESS),
+    ("kubernetes:policy/v1beta1:PodDisruptionBudget", {"metadata": {"name": "web"}, "spec": {"maxUnavailable": 1}}),
     (CR, KYVERNO_POLICY.inputs),
     (CR, app("platform")),
     (CR, PROJECT),
@@ -59,7 +77,8 @@ DOCUMENTS = [
 SCALARS = (st.none() | st.booleans() | st.integers(min_value=-(2 ** 53), max_value=2 ** 53)
            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
            | st.sampled_from(["ALL", "*", "0.0.0.0/0", "::/0", "default", "true", "In", "Ingress", "restricted",
-                              "DB_PASS", "RuntimeDefault", UNKNOWN]))
+                              "DB_PASS", "RuntimeDefault", "system:anonymous", "system:serviceaccounts", "secrets",
+                              "pods/exec", "kubernetes.io/service-account-token", "*.example.com", UNKNOWN]))
 # Field names the rules read, so a mutation can also add a field where it was absent.
 KEYS = st.text(max_size=8) | st.sampled_from([
     "name", "namespace", "labels", "image", "containers", "ephemeralContainers", "securityContext", "privileged",
@@ -67,6 +86,8 @@ KEYS = st.text(max_size=8) | st.sampled_from([
     "volumes", "env", "value", "ipBlock", "cidr", "from", "ingress", "podSelector", "matchLabels",
     "matchExpressions", "operator", "values", "policyTypes", "rules", "verbs", "resources", "subjects", "roleRef",
     "externalIPs", "project", "sourceRepos", "destinations", "failureAction", "verifyImages", "version",
+    "apiGroups", "resourceNames", "kind", "serviceAccountName", "serviceAccount", "automountServiceAccountToken",
+    "host", "hosts", "tls", "defaultBackend",
 ])
 JSON_VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
                            max_leaves=12)
