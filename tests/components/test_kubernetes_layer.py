@@ -54,6 +54,8 @@ KYVERNO_KEYS = {
     ("admissionController", "replicas"), ("admissionController", "container", "resources"),
     ("admissionController", "container", "extraEnvVars"),
     ("admissionController", "rbac", "serviceAccount", "name"), ("admissionController", "rbac", "serviceAccount", "annotations"),
+    ("reportsController", "extraEnvVars"),
+    ("reportsController", "rbac", "serviceAccount", "name"), ("reportsController", "rbac", "serviceAccount", "annotations"),
     *((controller, key) for controller in ("backgroundController", "cleanupController", "reportsController") for key in ("replicas", "resources")),
     ("config", "webhooks"), ("features", "registryClient", "credentialHelpers"), ("features", "forceFailurePolicyIgnore", "enabled"),
 }
@@ -126,13 +128,40 @@ def test_workloads_run_restricted(plan: Plan):
                 assert "livenessProbe" in container and "readinessProbe" in container, where
 
 
-def test_workloads_read_secrets_only_by_reference(plan: Plan):
+def test_workloads_read_secrets_only_as_read_only_files(plan: Plan):
+    readers = {}
     for doc in workloads(plan):
-        for container in pod_spec(doc)["containers"]:
-            for env in container.get("env", []):
+        spec = pod_spec(doc)
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        for container in spec["containers"]:
+            assert not any("valueFrom" in env for env in container.get("env", [])), container["env"]
+            # Mounts without a pod volume are the StatefulSet's claims.
+            secret_mounts = [m for m in container["volumeMounts"] if "secret" in volumes.get(m["name"], {})]
+            assert all(m["readOnly"] is True for m in secret_mounts), secret_mounts
+            secret_paths = {m["mountPath"]: volumes[m["name"]]["secret"] for m in secret_mounts}
+            for env in container["env"]:
                 if re.search(r"(?i)passw|secret|token", env["name"]):
-                    assert env["valueFrom"]["secretKeyRef"] == {"name": "app-secrets", "key": DB_PASSWORD_KEY}, env
+                    directory, _, key = env["value"].rpartition("/")
+                    secret = secret_paths[directory]
+                    assert secret["secretName"] == "app-secrets" and secret["defaultMode"] == 0o440
+                    assert secret["items"] == [{"key": key, "path": key}]
+                    readers[doc["metadata"]["name"]] = (env["name"], key)
+    assert readers == {
+        "backend": ("DB_PASSWORD_FILE", DB_PASSWORD_KEY), "postgres": ("POSTGRES_PASSWORD_FILE", DB_PASSWORD_KEY),
+        "db-backup": ("PGPASSWORD_FILE", DB_PASSWORD_KEY),
+    }
     assert APP_SECRET_KEYS == (DB_PASSWORD_KEY,)  # the config rule and the synced Secret name the same key
+
+
+def test_every_workload_runs_as_its_own_high_uid(plan: Plan):
+    uids = {}
+    for doc in workloads(plan):
+        spec = pod_spec(doc)
+        context = spec["securityContext"]
+        assert context["runAsUser"] == context["runAsGroup"] == context["fsGroup"] >= 10000, doc["metadata"]["name"]
+        assert all(c["securityContext"]["runAsUser"] == context["runAsUser"] for c in spec["containers"])
+        uids[doc["metadata"]["name"]] = context["runAsUser"]
+    assert uids == {"frontend": 10001, "backend": 10001, "postgres": 10002, "db-backup": 10003, "db-backup-freshness": 10003}
 
 
 def test_replicas_spread_over_zones_in_prod_only(plan: Plan):
@@ -189,6 +218,19 @@ def test_kyverno_release_is_pinned_ha_in_prod_and_has_its_irsa_role(plan: Plan):
     assert excluded["operator"] == "NotIn" and "kube-system" in excluded["values"]
 
 
+def test_the_reports_controller_verifies_signatures_with_its_own_irsa_role_and_region(plan: Plan):
+    """Background scans re-verify running images; without the role and region every report is a registry error."""
+    values = release(plan, "kyverno").inputs["values"]["reportsController"]
+    prefix = f"devsecops-{plan.stack}"
+    assert values["rbac"]["serviceAccount"] == {
+        "name": "kyverno-reports-controller",
+        "annotations": {"eks.amazonaws.com/role-arn": f"arn:aws:iam::{ACCOUNTS[plan.stack]}:role/{prefix}-kyverno-reports"},
+    }
+    assert values["extraEnvVars"] == [{"name": "AWS_REGION", "value": "eu-west-1"}]
+    assert trust_subject(plan, f"{prefix}-kyverno-reports") == "system:serviceaccount:kyverno:kyverno-reports-controller"
+    assert role_policy(plan, f"{prefix}-kyverno-reports") == role_policy(plan, f"{prefix}-kyverno")
+
+
 def test_every_chart_value_is_a_key_its_pinned_chart_reads(plan: Plan):
     for chart, documented in (("kyverno", KYVERNO_KEYS), ("argo-cd", ARGO_CD_KEYS), ("external-secrets", EXTERNAL_SECRETS_KEYS)):
         assert undocumented(release(plan, chart).inputs["values"], documented) == [], chart
@@ -217,7 +259,8 @@ def test_foreach_rules_never_judge_a_delete(plan: Plan):
                 condition, = rule["preconditions"]["all"]
                 assert condition == {"key": "{{ request.operation || 'BACKGROUND' }}", "operator": "NotEquals", "value": "DELETE"}
                 guarded.append(rule["name"])
-    assert sorted(guarded) == ["adding-capabilities-strict", "require-drop-all", "secret-env-from-secret-ref"]
+    assert sorted(guarded) == ["adding-capabilities", "adding-capabilities-strict", "require-drop-all",
+                               "secret-env-not-literal", "selinux-type", "selinux-user-role"]
 
 
 def test_kyverno_role_reads_only_this_stacks_repositories_and_signing_key(plan: Plan):
@@ -234,8 +277,10 @@ def test_cluster_policies_are_the_catalogue_and_depend_on_the_release(plan: Plan
     policies = plan.by_type(CLUSTER_POLICY)
     assert sorted(p.inputs["metadata"]["name"] for p in policies) == sorted(required_policy_names())
     kyverno = release(plan, "kyverno")
-    action = "Enforce" if plan.stack == "prod" else "Audit"
     for policy in policies:
+        # Critical controls block in every environment; the others follow kyvernoFailureAction.
+        critical = policy.inputs["metadata"]["annotations"]["policies.kyverno.io/severity"] == "critical"
+        action = "Enforce" if plan.stack == "prod" or critical else "Audit"
         assert kyverno.urn in policy.dependencies, policy.name
         spec = policy.inputs["spec"]
         assert "validationFailureAction" not in spec  # the deprecated policy-level field
@@ -380,7 +425,7 @@ def test_postgres_statefulset_keeps_its_volume(plan: Plan):
     assert claim["spec"]["storageClassName"] == "gp3-encrypted"
     container, = spec["template"]["spec"]["containers"]
     assert container["image"].startswith("public.ecr.aws/docker/library/postgres:16.4@sha256:")
-    assert spec["template"]["spec"]["securityContext"]["runAsUser"] == 999
+    assert container["env"][-1] == {"name": "POSTGRES_PASSWORD_FILE", "value": f"/var/run/secrets/app/{DB_PASSWORD_KEY}"}
     assert container["readinessProbe"]["exec"]["command"][0] == "pg_isready"
     # Liveness waits for startup (initdb, crash recovery) to finish, for up to ten minutes.
     startup = container["startupProbe"]
@@ -428,9 +473,9 @@ def test_backup_cronjob_runs_the_repository_scripts_once_at_a_time(plan: Plan):
     container, = job["template"]["spec"]["containers"]
     assert container["image"].startswith(f"{registry(plan)}/devsecops-{plan.stack}/db-backup@sha256:")
     env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
-    assert set(env) == {"PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "BACKUP_BUCKET", "BACKUP_PREFIX", "BACKUP_KMS_KEY_ID", "AWS_REGION"}
+    assert set(env) == {"PGHOST", "PGPORT", "PGUSER", "PGPASSWORD_FILE", "PGDATABASE", "BACKUP_BUCKET", "BACKUP_PREFIX", "BACKUP_KMS_KEY_ID", "AWS_REGION"}
     assert env["BACKUP_BUCKET"] == plan.outputs["backupBucketName"] and env["BACKUP_KMS_KEY_ID"] == plan.outputs["backupKmsKeyArn"]
-    assert env["PGPASSWORD"] == {"secretKeyRef": {"name": "app-secrets", "key": DB_PASSWORD_KEY}}
+    assert env["PGPASSWORD_FILE"] == f"/var/run/secrets/app/{DB_PASSWORD_KEY}"
     scripts = manifest(plan.one("kubernetes:core/v1:ConfigMap"))["data"]
     on_disk = {p.name: p.read_text() for p in (Path(__file__).resolve().parents[2] / "app" / "db-backup").glob("*.py")}
     assert scripts == on_disk and "backup.py" in scripts and "restore.py" in scripts
@@ -451,6 +496,7 @@ def test_freshness_cronjob_checks_backups_hourly_without_the_database_password(p
         "AWS_REGION": "eu-west-1", "BACKUP_MAX_AGE_HOURS": "26",
     }
     assert pod["serviceAccountName"] == "db-backup"  # the IRSA role that may list the backup prefix
+    assert all("secret" not in volume for volume in pod["volumes"])
 
 
 def test_protect_only_in_prod(plan: Plan):
