@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 FORMAT ?= text
 
-.PHONY: preview test bench check scan report verify clean
+.PHONY: preview test bench check scan report verify smoke clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt $(wildcard app/backend/requirements.txt)
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,20 @@ report: $(VENV)/.installed ## Reports from a real preview's event log: make repo
 verify: $(VENV)/.installed ## Live evidence from the deployed account: make verify STACK=prod
 	$(PY) -m preflight verify --stack $(STACK) --format $(FORMAT)
 
-bench: $(VENV)/.installed ## Measure check, scan and pack evaluation speed and memory (not a test).
-	$(PY) -m preflight.bench
+smoke: $(VENV)/.installed ## Run the stack's workloads locally from the app sources, as their pod specs say: make smoke STACK=dev
+	$(PY) -m preflight.smoke --stack $(STACK)
+
+# checkov is measured beside scan on the same corpus: a bench tool in its own virtualenv, pinned,
+# never a dependency. When it cannot be installed the bench still runs and reports it unavailable.
+CHECKOV_VERSION := 3.3.30
+BENCH_VENV := build/bench-venv
+
+bench: $(VENV)/.installed ## Measure check, scan and pack evaluation speed and memory against targets and checkov (not a test).
+	@test -f $(BENCH_VENV)/.checkov-$(CHECKOV_VERSION) \
+		|| { $(PYTHON) -m venv $(BENCH_VENV) && $(BENCH_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION) \
+		     && touch $(BENCH_VENV)/.checkov-$(CHECKOV_VERSION); } \
+		|| echo "checkov $(CHECKOV_VERSION) could not be installed: the bench reports it unavailable"
+	$(PY) -m preflight.bench --checkov $(BENCH_VENV)/bin/checkov
 
 clean:
 	rm -rf $(VENV) .pytest_cache

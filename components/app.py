@@ -10,26 +10,31 @@ import pulumi_kubernetes as k8s
 
 from components.config import Service
 from components.workload_spec import (
-    TMP_MOUNT, TMP_VOLUME, container_resources, container_security_context, env_list, http_probes, labels,
-    pod_security_context, topology_spread,
+    SECRETS_VOLUME_MOUNT, TMP_MOUNT, TMP_VOLUME, container_resources, container_security_context, env_list, http_probes,
+    labels, pod_security_context, secret_volume, topology_spread,
 )
 
-# One fixed non-root identity for app containers; images are built to run as any uid.
+# One fixed non-root identity for app containers, high enough to match no user of a node or an
+# image; the images are built to run as any uid.
 APP_UID = 10001
 
 
 def deployment_spec(service: Service, part_of: str, secret_name: str, spread: bool) -> dict:
     """The Deployment spec of one service (pure, so tests and the manifest validator read it directly)."""
     pod_labels = labels(service.name, part_of)
+    mounts, volumes = [dict(TMP_MOUNT)], [dict(TMP_VOLUME)]
+    if service.secret_files:
+        mounts.append(dict(SECRETS_VOLUME_MOUNT))
+        volumes.append(secret_volume(secret_name, service.secret_files.values()))
     container = {
         "name": service.name,
         "image": service.image,
         "ports": [{"name": "http", "containerPort": service.port, "protocol": "TCP"}],
-        "env": env_list(service.env, service.secret_env, secret_name),
+        "env": env_list(service.env, service.secret_files),
         "resources": container_resources(service.resources),
         "securityContext": container_security_context(APP_UID),
-        "volumeMounts": [dict(TMP_MOUNT)],
-        **http_probes(service.health_path, service.port),
+        "volumeMounts": mounts,
+        **http_probes(service.health_path, service.readiness_path, service.port),
     }
     pod = {
         "serviceAccountName": service.name,
@@ -37,7 +42,7 @@ def deployment_spec(service: Service, part_of: str, secret_name: str, spread: bo
         "enableServiceLinks": False,
         "securityContext": pod_security_context(APP_UID),
         "containers": [container],
-        "volumes": [dict(TMP_VOLUME)],
+        "volumes": volumes,
     }
     if spread:
         pod["topologySpreadConstraints"] = topology_spread(service.name)
@@ -55,7 +60,7 @@ class AppArgs:
     namespace: str
     services: Mapping[str, Service]
     part_of: str
-    # The Secret that External Secrets keeps in sync; secretEnv variables read its keys.
+    # The Secret that External Secrets keeps in sync; secretFiles variables name files of its keys.
     secret_name: str
     spread_over_zones: bool
     provider: k8s.Provider

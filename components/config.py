@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
 
 import pulumi
+import yaml
 from pulumi.runtime import config as runtime_config
 
 from components.config_rules import (
-    HIDDEN, PROJECT, PROVIDER_SETTINGS, SETTINGS, ConfigProblem, check_keys, check_settings, problem,
+    HIDDEN, PROJECT, PROVIDER_SETTINGS, SETTINGS, AppContract, ConfigProblem, check_keys, check_settings, parse_contract,
+    problem,
 )
 
 
 # A message lists this many problems; a file with thousands of bad entries must not make a huge one.
 SHOWN_PROBLEMS = 100
+# This repository's apps; each that declares what it needs (contract.yaml) is checked against the
+# services that run its image.
+APP_DIR = Path(__file__).resolve().parent.parent / "app"
 
 
 class ConfigError(Exception):
@@ -49,10 +56,13 @@ class Service:
     replicas: int
     resources: Resources
     calls: tuple[str, ...]
+    # Liveness probe path, and the readiness probe's (the same unless the app serves its own).
     health_path: str
+    readiness_path: str
     env: Mapping[str, str]
-    # Variable name -> key of the app secret synced by External Secrets.
-    secret_env: Mapping[str, str]
+    # Variable name -> key of the app secret synced by External Secrets: the key is mounted as a
+    # read-only file and the variable holds its path.
+    secret_files: Mapping[str, str]
     # Networks outside the cluster allowed to reach this service (e.g. the load balancer's subnets).
     ingress_cidrs: tuple[str, ...]
 
@@ -126,6 +136,7 @@ class StackConfig:
     kyverno_failure_action: str
     gitops: GitOpsSettings
     backup: BackupSettings
+    evidence_retention_days: int
 
     @property
     def is_prod(self) -> bool:
@@ -208,6 +219,24 @@ _KINDS: dict[str, tuple[Callable[[str], Any], str, Callable[[], Any]]] = {
 }
 
 
+@lru_cache(maxsize=1)
+def app_contracts() -> tuple[dict[str, AppContract], tuple[ConfigProblem, ...]]:
+    """What each app in app/ declares it needs, by app name, and the contract files that cannot be read."""
+    contracts, problems = {}, []
+    for path in sorted(APP_DIR.glob("*/contract.yaml")):
+        try:
+            doc = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as error:
+            problems.append(problem(f"app/{path.parent.name}/contract.yaml", None, f"a readable YAML file ({error})"))
+            continue
+        parsed = parse_contract(path.parent.name, doc)
+        if isinstance(parsed, AppContract):
+            contracts[parsed.app] = parsed
+        else:
+            problems.append(parsed)
+    return contracts, tuple(problems)
+
+
 def read_settings(config: Mapping[str, str], secret_keys: Collection[str], stack: str) -> tuple[dict[str, Any], list[ConfigProblem]]:
     """The project settings by name, typed, and every problem with them and with the other keys.
 
@@ -221,7 +250,8 @@ def read_settings(config: Mapping[str, str], secret_keys: Collection[str], stack
     raw = _RawSettings(visible, problems)
     settings = {name: raw.read(name, kind) for name, kind in SETTINGS.items()}
     provider = {key: visible[key] for key in PROVIDER_SETTINGS if key in visible}
-    problems += check_settings(settings, provider, stack, secret_keys)
+    contracts, unreadable = app_contracts()
+    problems += [*unreadable, *check_settings(settings, provider, stack, secret_keys, contracts)]
     return settings, problems
 
 
@@ -259,8 +289,9 @@ def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output
             ),
             calls=tuple(spec.get("calls", ())),
             health_path=spec.get("healthPath", "/healthz"),
+            readiness_path=spec.get("readinessPath", spec.get("healthPath", "/healthz")),
             env=dict(spec.get("env", {})),
-            secret_env=dict(spec.get("secretEnv", {})),
+            secret_files=dict(spec.get("secretFiles", {})),
             ingress_cidrs=tuple(spec.get("ingressCidrs", ())),
         )
         for name, spec in s["services"].items()
@@ -320,4 +351,5 @@ def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output
             max_age_hours=s["backupMaxAgeHours"],
             image=s["backupImage"],
         ),
+        evidence_retention_days=s["evidenceRetentionDays"],
     )

@@ -68,6 +68,7 @@ SETTINGS = {
     "backupRetentionDays": "integer",
     "backupMaxAgeHours": "integer",
     "backupImage": "string",
+    "evidenceRetentionDays": "integer",
 }
 # The only settings that hold a secret; only they may be (and they must be) `secure:` values.
 SECRET_SETTINGS = ("argocdSsoClientSecret",)
@@ -124,6 +125,7 @@ _IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
 _REGISTRY_PREFIX = re.compile(r"[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*", re.ASCII)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _HTTP_PATH = re.compile(r"/[A-Za-z0-9._~/-]*", re.ASCII)
+_DIGITS = re.compile(r"[0-9]{1,5}", re.ASCII)
 _HTTPS_URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/%-]*)?", re.ASCII)
 _GIT_REVISION = re.compile(r"[A-Za-z0-9._/-]+", re.ASCII)
 _CRON_FIELD = re.compile(r"[0-9*/,-]+", re.ASCII)
@@ -133,13 +135,16 @@ _CREDENTIAL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@", r
 KYVERNO_FAILURE_ACTIONS = ("Enforce", "Audit")
 # The service the database component runs as a StatefulSet; every other service is a Deployment.
 DATABASE_SERVICE = "postgres"
-# Keys of the app secret that External Secrets syncs from Secrets Manager; secretEnv may name only these.
+# Keys of the app secret that External Secrets syncs from Secrets Manager; secretFiles may name only these.
 APP_SECRET_KEYS = ("db-password",)
 PROD_MIN_BACKUP_RETENTION_DAYS = 30
+# Audit evidence outlives a year of audits; Object Lock keeps it that long even from the account root.
+PROD_MIN_EVIDENCE_RETENTION_DAYS = 365
 # What a service, its resources and each of requests/limits may hold; anything else is an error
 # (a misspelt ingressCidrs would otherwise silently mean "no ingress rule", a privileged: true
 # would silently do nothing while a reader believes it does).
-SERVICE_KEYS = ("image", "port", "replicas", "resources", "calls", "healthPath", "env", "secretEnv", "ingressCidrs")
+SERVICE_KEYS = ("image", "port", "replicas", "resources", "calls", "healthPath", "readinessPath", "env", "secretFiles",
+                "ingressCidrs")
 RESOURCE_KINDS = ("requests", "limits")
 RESOURCE_NAMES = ("cpu", "memory")
 
@@ -495,7 +500,8 @@ def check_image(name: str, image: Any, registry_host: str, allowed_registries: I
     return problems
 
 
-def check_services(s: dict[str, Any], registry_host: str) -> list[ConfigProblem]:
+def check_services(s: dict[str, Any], registry_host: str, stack: str,
+                   contracts: Mapping[str, AppContract]) -> list[ConfigProblem]:
     problems = []
     for index, prefix in enumerate(s["allowedImageRegistries"]):
         if not _REGISTRY_PREFIX.fullmatch(prefix):
@@ -522,6 +528,103 @@ def check_services(s: dict[str, Any], registry_host: str) -> list[ConfigProblem]
         problems += _check_env(key, spec)
         problems += _check_ingress(key, spec.get("ingressCidrs", []), s["environment"])
         problems += _check_calls(key, name, spec.get("calls", []), services)
+        contract = _contract_of(spec.get("image"), f"{registry_host}/{s['namePrefix']}-{stack}/", contracts)
+        if contract is not None:
+            problems += check_contract(key, spec, contract)
+    return problems
+
+
+# --- app contracts: what each of this repository's apps needs from the platform ------------------
+
+CONTRACT_KEYS = ("port", "portVariable", "health", "env", "files")
+CONTRACT_PROBES = ("liveness", "readiness")
+CONTRACT_NEEDS = ("required", "optional")
+
+
+@dataclass(frozen=True)
+class AppContract:
+    """app/<app>/contract.yaml: where the app listens, which paths its probes may use, and every
+    variable it reads (plain, or naming a file of the app secret), required or optional."""
+
+    app: str
+    port: int
+    port_variable: str
+    liveness_path: str
+    readiness_path: str
+    env: Mapping[str, str]    # variable -> required | optional
+    files: Mapping[str, str]  # variable (set by secretFiles) -> required | optional
+
+    @property
+    def source(self) -> str:
+        return f"app/{self.app}/contract.yaml"
+
+
+def parse_contract(app: str, doc: Any) -> AppContract | ConfigProblem:
+    """The contract of `app` from its parsed file, or the one problem that makes it unreadable."""
+    source = f"app/{app}/contract.yaml"
+    shape = (f"a mapping of {', '.join(CONTRACT_KEYS)}: port a number, portVariable and health.liveness/readiness "
+             f"strings, env and files mappings of variable names to required or optional")
+    if not isinstance(doc, dict) or set(doc) != set(CONTRACT_KEYS):
+        return problem(source, doc, shape)
+    health, env, files = doc["health"], doc["env"] or {}, doc["files"] or {}
+    if (not _is_int(doc["port"]) or not isinstance(doc["portVariable"], str)
+            or not isinstance(health, dict) or set(health) != set(CONTRACT_PROBES)
+            or not all(isinstance(p, str) and _HTTP_PATH.fullmatch(p) for p in health.values())
+            or not all(isinstance(m, dict) and all(_ENV_NAME.fullmatch(str(k)) and v in CONTRACT_NEEDS for k, v in m.items())
+                       for m in (env, files))):
+        return problem(source, doc, shape)
+    return AppContract(app, doc["port"], doc["portVariable"], health["liveness"], health["readiness"], env, files)
+
+
+def _contract_of(image: Any, repository_prefix: str, contracts: Mapping[str, AppContract]) -> AppContract | None:
+    """The contract of the app whose image this is: <registry>/<namePrefix>-<stack>/<app>, any tag or digest."""
+    if not isinstance(image, str) or not image.startswith(repository_prefix):
+        return None
+    repository, _, _ = _split_image(image)
+    return contracts.get(repository[len(repository_prefix):])
+
+
+def check_contract(key: str, spec: dict, contract: AppContract) -> list[ConfigProblem]:
+    """A service running one of this repository's images gets what that app needs, and nothing it never reads.
+
+    Judged only where the values have the types the other checks require (they report the rest).
+    """
+    env, secret_files = spec.get("env", {}), spec.get("secretFiles", {})
+    if not (isinstance(env, dict) and isinstance(secret_files, dict) and _is_int(spec.get("port"))):
+        return []
+    where = f"{contract.app} ({contract.source})"
+    problems = []
+    port_text = env.get(contract.port_variable)
+    if port_text is None or (isinstance(port_text, str) and _DIGITS.fullmatch(port_text)):
+        listens = contract.port if port_text is None else int(port_text)
+        if spec["port"] != listens:
+            problems.append(problem(f"{key}.port", spec["port"], f"{listens}, the port {where} listens on "
+                                    f"(default {contract.port}; env {contract.port_variable} moves it)"))
+    health = spec.get("healthPath", "/healthz")
+    readiness = spec.get("readinessPath", health)
+    if isinstance(health, str) and health != contract.liveness_path:
+        problems.append(problem(f"{key}.healthPath", health, f"{contract.liveness_path}, the liveness path {where} serves"))
+    if isinstance(readiness, str) and readiness != contract.readiness_path:
+        problems.append(problem(f"{key}.readinessPath", readiness, f"{contract.readiness_path}, the readiness path "
+                                f"{where} serves (readinessPath defaults to healthPath)"))
+    problems += _check_variables(f"{key}.env", env, contract.env, contract.files, "env", "secretFiles", where)
+    problems += _check_variables(f"{key}.secretFiles", secret_files, contract.files, contract.env, "secretFiles", "env", where)
+    return problems
+
+
+def _check_variables(key: str, given: dict, read: Mapping[str, str], read_elsewhere: Mapping[str, str],
+                     setting: str, other: str, where: str) -> list[ConfigProblem]:
+    problems = [problem(f"{key}.{name}", None, f"a value: {where} needs it and has no default")
+                for name, need in read.items() if need == "required" and name not in given]
+    for name, value in given.items():
+        # A secret-looking name in plain env is already reported, with how to fix it.
+        if name in read or (setting == "env" and looks_secret(name)):
+            continue
+        if name in read_elsewhere:
+            allowed = f"no {name} in {setting}: {where} reads it from {other}"
+        else:
+            allowed = f"a variable {where} reads: {', '.join(read) or 'none'} (it does not read {name})"
+        problems.append(problem(f"{key}.{name}", value, allowed))
     return problems
 
 
@@ -542,31 +645,33 @@ def _check_calls(key: str, name: str, calls: Any, services: dict) -> list[Config
 
 
 def _check_env(key: str, spec: dict) -> list[ConfigProblem]:
-    """healthPath, env and secretEnv: what the container is told; no secret ever in plain env."""
+    """Probe paths, env and secretFiles: what the container is told; no secret ever in plain env."""
     problems = []
-    health_path = spec.get("healthPath", "/healthz")
-    if not isinstance(health_path, str) or not _HTTP_PATH.fullmatch(health_path):
-        problems.append(problem(f"{key}.healthPath", health_path, "an HTTP path starting with /, e.g. /healthz"))
+    for setting in ("healthPath", "readinessPath"):
+        path = spec.get(setting, "/healthz")
+        if not isinstance(path, str) or not _HTTP_PATH.fullmatch(path):
+            problems.append(problem(f"{key}.{setting}", path, "an HTTP path starting with /, e.g. /healthz"))
     env = spec.get("env", {})
-    secret_env = spec.get("secretEnv", {})
+    secret_files = spec.get("secretFiles", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
         problems.append(problem(f"{key}.env", env, "a mapping of variable names to string values (quote numbers)"))
         env = env if isinstance(env, dict) else {}
-    if not isinstance(secret_env, dict):
-        problems.append(problem(f"{key}.secretEnv", secret_env, "a mapping of variable names to keys of the app secret"))
-        secret_env = {}
-    for name in [*env, *secret_env]:
+    if not isinstance(secret_files, dict):
+        problems.append(problem(f"{key}.secretFiles", secret_files, "a mapping of variable names to keys of the app secret"))
+        secret_files = {}
+    for name in [*env, *secret_files]:
         if not _ENV_NAME.fullmatch(name):
             problems.append(problem(f"{key}.env", name, "variable names of letters, digits and _, not starting with a digit"))
     for name, value in env.items():
         if looks_secret(name) or (isinstance(value, str) and _CREDENTIAL_URL.search(value)):
             problems.append(problem(f"{key}.env.{name}", value, f"no secret in plain env (anyone who can read the "
-                                    f"Deployment reads it): put it in secretEnv as {name}: <key of the app secret>"))
-    for name in sorted(set(env) & set(secret_env)):
-        problems.append(problem(f"{key}.secretEnv", name, "a variable that is not also set in env"))
-    for name, secret_key in secret_env.items():
+                                    f"Deployment reads it): mount it as a file with secretFiles, {name}_FILE: "
+                                    f"<key of the app secret>, and have the app read the file"))
+    for name in sorted(set(env) & set(secret_files)):
+        problems.append(problem(f"{key}.secretFiles", name, "a variable that is not also set in env"))
+    for name, secret_key in secret_files.items():
         if not isinstance(secret_key, str) or secret_key not in APP_SECRET_KEYS:
-            problems.append(problem(f"{key}.secretEnv.{name}", secret_key, "a key of the app secret: " + ", ".join(APP_SECRET_KEYS)))
+            problems.append(problem(f"{key}.secretFiles.{name}", secret_key, "a key of the app secret: " + ", ".join(APP_SECRET_KEYS)))
     return problems
 
 
@@ -621,6 +726,13 @@ def check_backups(s: dict[str, Any], registry_host: str, stack: str) -> list[Con
     return problems
 
 
+def check_evidence(s: dict[str, Any]) -> list[ConfigProblem]:
+    problems = _in_range("evidenceRetentionDays", s["evidenceRetentionDays"], 1, 36500)
+    if s["environment"] == "prod" and s["evidenceRetentionDays"] < PROD_MIN_EVIDENCE_RETENTION_DAYS:
+        problems.append(problem("evidenceRetentionDays", s["evidenceRetentionDays"], f"{PROD_MIN_EVIDENCE_RETENTION_DAYS} or more when environment is prod"))
+    return problems
+
+
 def check_admission_and_gitops(s: dict[str, Any]) -> list[ConfigProblem]:
     problems = _one_of("kyvernoFailureAction", s["kyvernoFailureAction"], KYVERNO_FAILURE_ACTIONS)
     if s["environment"] == "prod" and s["kyvernoFailureAction"] != "Enforce":
@@ -654,10 +766,12 @@ def check_admission_and_gitops(s: dict[str, Any]) -> list[ConfigProblem]:
     return problems
 
 
-def check_settings(s: dict[str, Any], provider: Mapping[str, str], stack: str, secret_keys: Collection[str]) -> list[ConfigProblem]:
+def check_settings(s: dict[str, Any], provider: Mapping[str, str], stack: str, secret_keys: Collection[str],
+                   contracts: Mapping[str, AppContract]) -> list[ConfigProblem]:
     """Every check over every setting; an empty list means the settings are valid.
 
-    `s` holds the project settings by name, typed; `provider` the raw provider settings (aws:...).
+    `s` holds the project settings by name, typed; `provider` the raw provider settings (aws:...);
+    `contracts` what each of this repository's apps needs, by app (its image's repository name).
     A production stack is judged as prod even while its declared environment is reported wrong,
     so one run shows every problem the fixed file would still have.
     """
@@ -673,9 +787,10 @@ def check_settings(s: dict[str, Any], provider: Mapping[str, str], stack: str, s
     problems += check_keys_and_registry(s)
     problems += check_ci(s)
     registry_host = f"{s['accountId']}.dkr.ecr.{provider.get('aws:region', '')}.amazonaws.com"
-    problems += check_services(s, registry_host)
+    problems += check_services(s, registry_host, stack, contracts)
     problems += check_database(s)
     problems += check_backups(s, registry_host, stack)
+    problems += check_evidence(s)
     problems += check_admission_and_gitops(s)
     return [hidden(p) if _under_secret(p.key, secret_keys) else p for p in problems]
 

@@ -14,7 +14,8 @@ from components.config import BackupSettings, Resources, Service
 from components.irsa import irsa_role
 from components.policy_documents import allow, document, to_json
 from components.workload_spec import (
-    TMP_MOUNT, TMP_VOLUME, container_resources, container_security_context, labels, pod_security_context,
+    SECRETS_VOLUME_MOUNT, TMP_MOUNT, TMP_VOLUME, container_resources, container_security_context, labels,
+    pod_security_context, secret_file, secret_volume,
 )
 
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "app" / "db-backup"
@@ -22,9 +23,11 @@ SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "app" / "db-backup"
 SCRIPTS_MOUNT = "/app"
 BACKUP_WORKLOAD = "db-backup"
 BACKUP_PREFIX = "postgres/"
-# The postgres image's own non-root user; the db-backup image is built on it and runs as it too.
-POSTGRES_UID = 999
-BACKUP_UID = POSTGRES_UID
+# High fixed uids/gids, one per workload, matching no user of a node or an image. The postgres
+# image runs as any uid (its entrypoint gives initdb a passwd entry through nss_wrapper, in /tmp)
+# once the data volume is group-writable (fsGroup); the db-backup image is built with USER 10003.
+POSTGRES_UID = 10002
+BACKUP_UID = 10003
 DATABASE = "app"
 USER = "app"
 DATA_DIR = "/var/lib/postgresql/data"
@@ -40,10 +43,6 @@ def backup_scripts() -> dict[str, str]:
     return {path.name: path.read_text() for path in sorted(SCRIPTS_DIR.glob("*.py"))}
 
 
-def password_env(secret_name: str, secret_key: str, variable: str) -> dict:
-    return {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": secret_key}}}
-
-
 def statefulset_spec(service: Service, part_of: str, secret_name: str, secret_key: str) -> dict:
     pg_isready = {"exec": {"command": ["pg_isready", "-h", "127.0.0.1", "-p", str(service.port), "-U", USER, "-d", DATABASE]}}
     container = {
@@ -55,7 +54,8 @@ def statefulset_spec(service: Service, part_of: str, secret_name: str, secret_ke
             {"name": "POSTGRES_DB", "value": DATABASE},
             # A subdirectory, because the volume's root holds lost+found and initdb wants an empty directory.
             {"name": "PGDATA", "value": f"{DATA_DIR}/pgdata"},
-            password_env(secret_name, secret_key, "POSTGRES_PASSWORD"),
+            # The image's entrypoint reads the superuser's password from this file at the first start.
+            {"name": "POSTGRES_PASSWORD_FILE", "value": secret_file(secret_key)},
         ],
         "resources": container_resources(service.resources),
         "securityContext": container_security_context(POSTGRES_UID),
@@ -68,6 +68,7 @@ def statefulset_spec(service: Service, part_of: str, secret_name: str, secret_ke
             {"name": "data", "mountPath": DATA_DIR},
             {"name": "run", "mountPath": "/var/run/postgresql"},
             dict(TMP_MOUNT),
+            dict(SECRETS_VOLUME_MOUNT),
         ],
     }
     return {
@@ -85,7 +86,7 @@ def statefulset_spec(service: Service, part_of: str, secret_name: str, secret_ke
                 "terminationGracePeriodSeconds": 60,
                 "securityContext": pod_security_context(POSTGRES_UID),
                 "containers": [container],
-                "volumes": [{"name": "run", "emptyDir": {}}, dict(TMP_VOLUME)],
+                "volumes": [{"name": "run", "emptyDir": {}}, dict(TMP_VOLUME), secret_volume(secret_name, [secret_key])],
             },
         },
         "volumeClaimTemplates": [{
@@ -95,7 +96,7 @@ def statefulset_spec(service: Service, part_of: str, secret_name: str, secret_ke
     }
 
 
-def backup_env(service: Service, secret_name: str, secret_key: str, bucket_name: pulumi.Input[str],
+def backup_env(service: Service, secret_key: str, bucket_name: pulumi.Input[str],
                kms_key_arn: pulumi.Input[str], region: str) -> list[dict]:
     """What backup.py reads: where the database is, how to log in, where and how to store the dump."""
     return [
@@ -103,7 +104,7 @@ def backup_env(service: Service, secret_name: str, secret_key: str, bucket_name:
         {"name": "PGPORT", "value": str(service.port)},
         {"name": "PGUSER", "value": USER},
         {"name": "PGDATABASE", "value": DATABASE},
-        password_env(secret_name, secret_key, "PGPASSWORD"),
+        {"name": "PGPASSWORD_FILE", "value": secret_file(secret_key)},
         {"name": "BACKUP_BUCKET", "value": bucket_name},
         {"name": "BACKUP_PREFIX", "value": BACKUP_PREFIX},
         {"name": "BACKUP_KMS_KEY_ID", "value": kms_key_arn},
@@ -124,7 +125,14 @@ def freshness_env(backup: BackupSettings, bucket_name: pulumi.Input[str], region
 
 def cronjob_spec(
     backup: BackupSettings, part_of: str, script: str, schedule: str, env: list[dict], scripts_config_map: str,
+    secrets: dict | None = None,
 ) -> dict:
+    """A CronJob running one backup script; `secrets` is the app secret's volume, for a job that logs in."""
+    mounts = [{"name": "scripts", "mountPath": SCRIPTS_MOUNT, "readOnly": True}, dict(TMP_MOUNT)]
+    volumes = [{"name": "scripts", "configMap": {"name": scripts_config_map, "defaultMode": 0o444}}, dict(TMP_VOLUME)]
+    if secrets is not None:
+        mounts.append(dict(SECRETS_VOLUME_MOUNT))
+        volumes.append(secrets)
     container = {
         "name": BACKUP_WORKLOAD,
         "image": backup.image,
@@ -132,7 +140,7 @@ def cronjob_spec(
         "env": env,
         "resources": container_resources(BACKUP_RESOURCES),
         "securityContext": container_security_context(BACKUP_UID),
-        "volumeMounts": [{"name": "scripts", "mountPath": SCRIPTS_MOUNT, "readOnly": True}, dict(TMP_MOUNT)],
+        "volumeMounts": mounts,
     }
     pod = {
         "serviceAccountName": BACKUP_WORKLOAD,
@@ -142,7 +150,7 @@ def cronjob_spec(
         "restartPolicy": "Never",
         "securityContext": pod_security_context(BACKUP_UID),
         "containers": [container],
-        "volumes": [{"name": "scripts", "configMap": {"name": scripts_config_map, "defaultMode": 0o444}}, dict(TMP_VOLUME)],
+        "volumes": volumes,
     }
     return {
         "schedule": schedule,
@@ -253,8 +261,8 @@ class Database(pulumi.ComponentResource):
             f"{name}-backup", metadata=backup_metadata,
             spec=cronjob_spec(
                 args.backup, args.part_of, "backup.py", args.backup.schedule,
-                backup_env(service, args.secret_name, args.secret_key, bucket.bucket, args.backups_kms_key_arn, args.region),
-                f"{BACKUP_WORKLOAD}-scripts",
+                backup_env(service, args.secret_key, bucket.bucket, args.backups_kms_key_arn, args.region),
+                f"{BACKUP_WORKLOAD}-scripts", secret_volume(args.secret_name, [args.secret_key]),
             ),
             opts=after_scripts,
         )

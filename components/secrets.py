@@ -21,7 +21,8 @@ SERVICE_ACCOUNT = "external-secrets"
 # store in that namespace can read the app's secrets, and the controller itself holds no AWS rights.
 READER_SERVICE_ACCOUNT = "secrets-reader"
 STORE_NAME = "aws-secrets-manager"
-# The Kubernetes Secret in the app namespace and its key; services read it through secretEnv.
+# The Kubernetes Secret in the app namespace and its key; workloads mount it as read-only files
+# (services through secretFiles), never as environment variables.
 APP_SECRET_NAME = "app-secrets"
 DB_PASSWORD_KEY = "db-password"
 WEBHOOK_PORT = 10250

@@ -5,7 +5,7 @@ manifest validator read them as written.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from components.config import Resources
 
@@ -13,6 +13,10 @@ NAME_LABEL = "app.kubernetes.io/name"
 # Writable scratch space for a read-only root filesystem.
 TMP_VOLUME = {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}
 TMP_MOUNT = {"name": "tmp", "mountPath": "/tmp"}
+# Where keys of the app secret appear as files; a workload's variable holds the path, never the value.
+SECRETS_VOLUME = "app-secrets"
+SECRETS_MOUNT = "/var/run/secrets/app"
+SECRETS_VOLUME_MOUNT = {"name": SECRETS_VOLUME, "mountPath": SECRETS_MOUNT, "readOnly": True}
 
 
 def labels(name: str, part_of: str) -> dict[str, str]:
@@ -48,19 +52,30 @@ def container_resources(resources: Resources) -> dict[str, Any]:
     return {"requests": dict(resources.requests), "limits": dict(resources.limits)}
 
 
-def http_probes(path: str, port: int) -> dict[str, Any]:
-    get = {"path": path, "port": port}
+def http_probes(liveness_path: str, readiness_path: str, port: int) -> dict[str, Any]:
     return {
-        "readinessProbe": {"httpGet": get, "periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3},
-        "livenessProbe": {"httpGet": get, "initialDelaySeconds": 10, "periodSeconds": 20, "timeoutSeconds": 2, "failureThreshold": 3},
+        "readinessProbe": {"httpGet": {"path": readiness_path, "port": port},
+                           "periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3},
+        "livenessProbe": {"httpGet": {"path": liveness_path, "port": port},
+                          "initialDelaySeconds": 10, "periodSeconds": 20, "timeoutSeconds": 2, "failureThreshold": 3},
     }
 
 
-def env_list(plain: Mapping[str, str], from_secret: Mapping[str, str], secret_name: str) -> list[dict[str, Any]]:
-    """Plain variables first, then variables read from keys of one Secret (never copied into the spec)."""
-    env = [{"name": k, "value": v} for k, v in sorted(plain.items())]
-    env += [{"name": k, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}} for k, key in sorted(from_secret.items())]
-    return env
+def secret_file(key: str) -> str:
+    """The path at which a key of the app secret is mounted."""
+    return f"{SECRETS_MOUNT}/{key}"
+
+
+def env_list(plain: Mapping[str, str], secret_files: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Plain variables, and variables holding the path of a mounted secret file (the value stays in the Secret)."""
+    env = {**plain, **{name: secret_file(key) for name, key in secret_files.items()}}
+    return [{"name": k, "value": v} for k, v in sorted(env.items())]
+
+
+def secret_volume(secret_name: str, keys: Iterable[str]) -> dict[str, Any]:
+    """Only the named keys of the Secret, readable by the owner and the pod's fsGroup, nobody else."""
+    items = [{"key": key, "path": key} for key in sorted(set(keys))]
+    return {"name": SECRETS_VOLUME, "secret": {"secretName": secret_name, "items": items, "defaultMode": 0o440}}
 
 
 def topology_spread(name: str) -> list[dict[str, Any]]:

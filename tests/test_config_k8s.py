@@ -47,8 +47,8 @@ BAD_INPUTS = [
     ({"services.backend.healthPath": "health"}, "dev", "devsecops-platform:services.backend.healthPath", "starting with /"),
     ({"services.backend.env": {"DB_PORT": 5432}}, "dev", "devsecops-platform:services.backend.env", "quote numbers"),
     ({"services.backend.env": {"1ST": "x"}}, "dev", "devsecops-platform:services.backend.env", "variable names of letters"),
-    ({"services.backend.secretEnv": {"DB_PASSWORD": "root-password"}}, "dev", "devsecops-platform:services.backend.secretEnv.DB_PASSWORD", "db-password"),
-    ({"services.backend.env": {"DB_PASSWORD": "plain"}}, "dev", "devsecops-platform:services.backend.secretEnv", "not also set in env"),
+    ({"services.backend.secretFiles": {"DB_PASSWORD_FILE": "root-password"}}, "dev", "devsecops-platform:services.backend.secretFiles.DB_PASSWORD_FILE", "db-password"),
+    ({"services.backend.env": {"DB_PASSWORD_FILE": "/tmp/password"}}, "dev", "devsecops-platform:services.backend.secretFiles", "not also set in env"),
     ({"services.frontend.ingressCidrs": ["10.0.96.0/33"]}, "dev", "devsecops-platform:services.frontend.ingressCidrs[0]", "CIDR form"),
     ({"services.frontend.ingressCidrs": ["0.0.0.0/0"]}, "prod", "devsecops-platform:services.frontend.ingressCidrs[0]", "never the whole internet"),
 ]

@@ -110,7 +110,7 @@ def test_a_document_of_any_shape_never_escapes_as_a_traceback(workdir, document)
 
 def mappings_with_fixed_keys(config: dict) -> list[tuple[Any, ...]]:
     """Paths (inside config) of every mapping whose keys are a fixed set: config itself, each
-    service, its resources and their requests/limits (env and secretEnv name free variables)."""
+    service, its resources and their requests/limits (env and secretFiles name free variables)."""
     paths: list[tuple[Any, ...]] = [()]
     for name in config["devsecops-platform:services"]:
         service = ("devsecops-platform:services", name)

@@ -29,7 +29,7 @@ UNKNOWN_KEYS = [
     ({"services.frontend.ingresCidrs": ["10.0.96.0/22"]}, f"{SERVICE}.frontend.ingresCidrs", "did you mean ingressCidrs?"),
     ({"services.frontend.privileged": True}, f"{SERVICE}.frontend.privileged", "no such setting (the settings of a service: image,"),
     ({"services.backend.hostNetwork": True}, f"{SERVICE}.backend.hostNetwork", "no such setting"),
-    ({"services.backend.secretENV": {"DB_PASSWORD": "db-password"}}, f"{SERVICE}.backend.secretENV", "did you mean secretEnv?"),
+    ({"services.backend.secretFILES": {"DB_PASSWORD_FILE": "db-password"}}, f"{SERVICE}.backend.secretFILES", "did you mean secretFiles?"),
     ({"services.backend.resources.request": {"cpu": "1"}}, f"{SERVICE}.backend.resources.request", "did you mean requests?"),
     ({"services.backend.resources.requests.cpus": "1"}, f"{SERVICE}.backend.resources.requests.cpus", "did you mean cpu?"),
     ({"services.backend.resources.limits.nvidia.com/gpu": "1"}, f"{SERVICE}.backend.resources.limits.nvidia", "(the resources of limits: cpu, memory)"),
@@ -63,8 +63,8 @@ WRONG_TYPES = [
     ("services.backend.env", ["DB_HOST=postgres"], f"{SERVICE}.backend.env"),
     ("services.backend.env", {"DB_HOST": None}, f"{SERVICE}.backend.env"),
     ("services.backend.env", {"DB_HOST": {"nested": "x"}}, f"{SERVICE}.backend.env"),
-    ("services.backend.secretEnv", "db-password", f"{SERVICE}.backend.secretEnv"),
-    ("services.backend.secretEnv", {"DB_PASSWORD": ["db-password"]}, f"{SERVICE}.backend.secretEnv.DB_PASSWORD"),
+    ("services.backend.secretFiles", "db-password", f"{SERVICE}.backend.secretFiles"),
+    ("services.backend.secretFiles", {"DB_PASSWORD_FILE": ["db-password"]}, f"{SERVICE}.backend.secretFiles.DB_PASSWORD_FILE"),
     ("services.frontend.ingressCidrs", "10.0.96.0/22", f"{SERVICE}.frontend.ingressCidrs"),
     ("services.frontend.ingressCidrs", [167772160], f"{SERVICE}.frontend.ingressCidrs[0]"),
     ("services.frontend.ingressCidrs", [None], f"{SERVICE}.frontend.ingressCidrs[0]"),
@@ -78,11 +78,12 @@ def test_a_wrong_type_anywhere_in_services_is_a_problem_never_an_exception(tmp_p
 
 @pytest.mark.parametrize("name", ["DB_PASS", "DB_PASSWORD", "PGPASSWORD", "GPG_PASSPHRASE", "API_KEY", "GITHUB_TOKEN",
                                   "AWS_SECRET_ACCESS_KEY", "CLIENT_SECRET", "SIGNING_KEY", "db_pwd"])
-def test_a_secret_looking_variable_in_plain_env_points_to_secret_env_and_hides_its_value(tmp_path, name):
+def test_a_secret_looking_variable_in_plain_env_points_to_secret_files_and_hides_its_value(tmp_path, name):
     problems = problems_of(tmp_path, {f"services.backend.env.{name}": "pl41n-s3cr3t"})
     assert named(problems, f"{SERVICE}.backend.env.{name}") == [
         f"{SERVICE}.backend.env.{name}: got (value hidden); allowed: no secret in plain env (anyone who can read the "
-        f"Deployment reads it): put it in secretEnv as {name}: <key of the app secret>"]
+        f"Deployment reads it): mount it as a file with secretFiles, {name}_FILE: <key of the app secret>, and have "
+        f"the app read the file"]
     assert not any("pl41n-s3cr3t" in p for p in problems)
 
 
@@ -94,7 +95,7 @@ def test_a_url_with_a_password_is_a_secret_whatever_the_variable_is_called(tmp_p
 
 @pytest.mark.parametrize("changes", [
     {"services.backend.env": {"DB_PORT": 5432, "DB_PASSWORD": "pl41n-s3cr3t"}},
-    {"services.backend.secretEnv": {"DB_PASSWORD": "pl41n-s3cr3t"}},
+    {"services.backend.secretFiles": {"DB_PASSWORD_FILE": "pl41n-s3cr3t"}},
     {"services.backend": {"env": {"nested": {"API_KEY": "pl41n-s3cr3t"}}}},
     {"services.backend.calls": [{"token": "pl41n-s3cr3t"}]},
     {"services.backend.image": "postgres://app:pl41n-s3cr3t@db"},

@@ -9,7 +9,7 @@ Steps, each of which fails the job (exit 1) without leaving a good-looking backu
   4. The staging object is deleted.
 SIGTERM (pod eviction, job deadline) is handled like a failure, so the upload is aborted.
 
-Environment: PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE, BACKUP_BUCKET, BACKUP_PREFIX (default
+Environment: PGHOST PGPORT PGUSER PGPASSWORD_FILE PGDATABASE, BACKUP_BUCKET, BACKUP_PREFIX (default
 "postgres/"), BACKUP_KMS_KEY_ID, AWS_REGION, optional BACKUP_PART_SIZE_MB (default 16, min 5),
 BACKUP_NOW (ISO 8601, sets the clock), AWS_ENDPOINT_URL_S3 (tests). Writes nothing to disk.
 """
@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 from backup_catalog import (
-    ConfigError, Location, as_good_backup, backup_metadata, key_id, log, now, required_env, s3_client,
+    ConfigError, Location, as_good_backup, backup_metadata, key_id, libpq_env, log, now, required_env, s3_client,
 )
 
 MIN_PART_MB = 5  # S3's minimum for every part but the last
@@ -63,12 +63,13 @@ def read_part(stream, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def stream_dump(s3, bucket: str, key: str, kms_key: str, chunk_size: int) -> tuple[int, str, str | None]:
+def stream_dump(s3, bucket: str, key: str, kms_key: str, chunk_size: int,
+                dump_env: dict[str, str]) -> tuple[int, str, str | None]:
     """Run pg_dump into a multipart upload; return (size, sha256, version id) of the staging object."""
     upload_id = s3.create_multipart_upload(
         Bucket=bucket, Key=key, ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key,
     )["UploadId"]
-    dump = subprocess.Popen(["pg_dump", "--format=custom", "--no-password"], stdout=subprocess.PIPE)
+    dump = subprocess.Popen(["pg_dump", "--format=custom", "--no-password"], stdout=subprocess.PIPE, env=dump_env)
     try:
         digest, size, parts = hashlib.sha256(), 0, []
         while part := read_part(dump.stdout, chunk_size):
@@ -146,12 +147,13 @@ def run() -> dict:
     location = Location.from_env()
     kms_key = required_env("BACKUP_KMS_KEY_ID")
     chunk_size = part_size()
+    dump_env = libpq_env()
     taken_at = now()
     s3 = s3_client()
     key = location.backup_key(taken_at)
     staging = location.staging_key(taken_at, secrets.token_hex(4))
 
-    size, sha256, staging_version = stream_dump(s3, location.bucket, staging, kms_key, chunk_size)
+    size, sha256, staging_version = stream_dump(s3, location.bucket, staging, kms_key, chunk_size, dump_env)
     try:
         metadata = backup_metadata(location, taken_at, size, sha256)
         version = publish(s3, location, staging, staging_version, key, kms_key, metadata)

@@ -11,6 +11,8 @@ the object again if verification fails; an interrupted upload therefore never lo
 Restore still re-checks the sha256 over the bytes before it touches a database.
 
 Configuration comes from the environment only (the CronJob mounts these files from a ConfigMap).
+The database password is never in it: PGPASSWORD_FILE names the mounted app secret's file, and
+only the pg_dump / pg_restore child processes get its content, as libpq's PGPASSWORD.
 """
 from __future__ import annotations
 
@@ -44,6 +46,20 @@ def required_env(name: str) -> str:
     if not value:
         raise ConfigError(f"environment variable {name} is required")
     return value
+
+
+def libpq_env() -> dict[str, str]:
+    """The environment for pg_dump and pg_restore: this one, plus PGPASSWORD from PGPASSWORD_FILE when set."""
+    path = os.environ.get("PGPASSWORD_FILE", "").strip()
+    if not path:
+        return dict(os.environ)
+    try:
+        with open(path, encoding="utf-8") as secret:
+            # Only the trailing newline an editor or `echo` adds is not part of the password.
+            password = secret.read().removesuffix("\n")
+    except OSError as error:
+        raise ConfigError(f"PGPASSWORD_FILE {path} cannot be read: {error.strerror}") from error
+    return {**os.environ, "PGPASSWORD": password}
 
 
 def now() -> dt.datetime:

@@ -10,7 +10,7 @@ transaction and stops at the first error, so a failed restore leaves the target 
 Objects are restored without their original owner and grants (--no-owner --no-privileges): a
 single-database dump carries no roles, so the restoring user owns what it restores.
 
-Environment: PGHOST PGPORT PGUSER PGPASSWORD, PGDATABASE (whose backups), RESTORE_DATABASE (the
+Environment: PGHOST PGPORT PGUSER PGPASSWORD_FILE, PGDATABASE (whose backups), RESTORE_DATABASE (the
 target), BACKUP_BUCKET, BACKUP_PREFIX, AWS_REGION, optional BACKUP_KEY, AWS_ENDPOINT_URL_S3 (tests).
 """
 from __future__ import annotations
@@ -23,7 +23,9 @@ import subprocess
 import sys
 import tempfile
 
-from backup_catalog import Backup, ConfigError, Location, good_backups, log, named_backup, required_env, s3_client
+from backup_catalog import (
+    Backup, ConfigError, Location, good_backups, libpq_env, log, named_backup, required_env, s3_client,
+)
 
 READ_CHUNK = 1024 * 1024
 
@@ -58,11 +60,11 @@ def download_verified(s3, location: Location, backup: Backup, path: str) -> None
         )
 
 
-def restore(dump_path: str, target: str) -> None:
+def restore(dump_path: str, target: str, restore_env: dict[str, str]) -> None:
     result = subprocess.run([
         "pg_restore", "--no-password", "--dbname", target,
         "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges", dump_path,
-    ])
+    ], env=restore_env)
     if result.returncode != 0:
         raise RestoreFailed(f"pg_restore exited with {result.returncode}; the transaction was rolled back")
 
@@ -85,12 +87,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(as_json(backup))
             return 0
         target = required_env("RESTORE_DATABASE")
+        restore_env = libpq_env()
         backup = chosen_backup(s3, location)
         log(f"restore: {backup.key} ({backup.size} bytes) into database {target}")
         with tempfile.TemporaryDirectory(prefix="restore-") as workdir:
             dump_path = os.path.join(workdir, "backup.dump")
             download_verified(s3, location, backup, dump_path)
-            restore(dump_path, target)
+            restore(dump_path, target, restore_env)
     except ConfigError as error:
         log(f"restore: configuration: {error}")
         return 2

@@ -67,11 +67,11 @@ def _wait_until_listening(backend: BackendProcess) -> None:
 
 
 @contextlib.contextmanager
-def running_backend(database_url: str) -> Iterator[BackendProcess]:
+def running_backend(database_url: str, **env: str) -> Iterator[BackendProcess]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "notes_api"],
-        env=backend_env(DATABASE_URL=database_url, PORT=str(port), HOST="127.0.0.1"),
+        env=backend_env(DATABASE_URL=database_url, PORT=str(port), HOST="127.0.0.1", **env),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     backend = BackendProcess(process, port)

@@ -90,6 +90,25 @@ def test_stops_cleanly_on_sigterm(database):
         assert process.process.wait(timeout=10) == 0
 
 
+def test_the_password_comes_from_its_file_at_every_connection(database, tmp_path):
+    password_file = tmp_path / "db-password"
+    password_file.write_text(database.password + "\n")  # a secret written with `echo` ends in a newline
+    url = f"postgresql://{database.user}@{database.host}:{database.port}/{database.dbname}"
+    with running_backend(url, DB_PASSWORD_FILE=str(password_file)) as backend:
+        assert backend.request("GET", "/healthz").status == 200
+        password_file.write_text("rotated-elsewhere\n")  # the mounted secret changes in place
+        assert backend.request("GET", "/healthz").status == 503
+
+
+def test_refuses_to_start_when_the_password_file_cannot_be_read(database):
+    result = subprocess.run(
+        [sys.executable, "-m", "notes_api"], env=backend_env(DATABASE_URL=database.url, DB_PASSWORD_FILE="/nonexistent/pw"),
+        capture_output=True, text=True, timeout=30, cwd=BACKEND_DIR,
+    )
+    assert result.returncode == 2
+    assert "DB_PASSWORD_FILE names /nonexistent/pw, which this user cannot read" in result.stderr
+
+
 def test_refuses_to_start_without_a_database_url():
     result = subprocess.run(
         [sys.executable, "-m", "notes_api"], env=backend_env(DATABASE_URL=""),

@@ -1,4 +1,5 @@
-"""Run the db-backup scripts the way the CronJob does: as programs, configured by environment.
+"""Run the db-backup scripts the way the CronJob does: as programs, configured by environment, with
+the database password in a file (the CronJob mounts the app secret) and never in the environment.
 
 The scripts talk to a real PostgreSQL server (tests/pg_server.py) and to moto's S3 on loopback.
 """
@@ -50,6 +51,7 @@ class BackupSetup:
     endpoint_url: str
     bucket: str
     kms_key_arn: str
+    password_file: Path
     prefix: str = "postgres/"
 
     def s3(self):
@@ -60,6 +62,7 @@ class BackupSetup:
         env = {
             **os.environ,
             **self.server.env(),
+            "PGPASSWORD_FILE": str(self.password_file),
             "PATH": f"{self.server.bindir}{os.pathsep}{os.environ['PATH']}",
             "BACKUP_BUCKET": self.bucket,
             "BACKUP_PREFIX": self.prefix,
@@ -72,6 +75,7 @@ class BackupSetup:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         env.pop("AWS_PROFILE", None)
+        env.pop("PGPASSWORD")
         env.update(overrides)
         return env
 
@@ -101,15 +105,17 @@ class BackupSetup:
         return result.stdout
 
 
-def make_setup(server: PostgresParams, endpoint_url: str) -> BackupSetup:
+def make_setup(server: PostgresParams, endpoint_url: str, workdir: Path) -> BackupSetup:
     source = server.create_database(f"app_{secrets.token_hex(4)}")
+    password_file = workdir / "db-password"
+    password_file.write_text(server.password + "\n")  # as a secret written with `echo` may end
     s3 = boto3.client("s3", endpoint_url=endpoint_url, region_name=REGION, **FAKE_CREDENTIALS)
     kms = boto3.client("kms", endpoint_url=endpoint_url, region_name=REGION, **FAKE_CREDENTIALS)
     bucket = "platform-db-backups"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     key = kms.create_key(Description="backups")["KeyMetadata"]["Arn"]
-    return BackupSetup(server=source, endpoint_url=endpoint_url, bucket=bucket, kms_key_arn=key)
+    return BackupSetup(server=source, endpoint_url=endpoint_url, bucket=bucket, kms_key_arn=key, password_file=password_file)
 
 
 def table_contents(setup: BackupSetup, dbname: str) -> dict[str, str]:

@@ -7,6 +7,6 @@ from pg_server import PostgresParams
 
 
 @pytest.fixture
-def backup_setup(postgres_server: PostgresParams, aws: MotoServer) -> BackupSetup:
-    """A fresh source database, versioned bucket and KMS key, as the platform provides them."""
-    return make_setup(postgres_server, aws.endpoint_url)
+def backup_setup(postgres_server: PostgresParams, aws: MotoServer, tmp_path) -> BackupSetup:
+    """A fresh source database, versioned bucket and KMS key, and the password file, as the platform provides them."""
+    return make_setup(postgres_server, aws.endpoint_url, tmp_path)

@@ -108,6 +108,14 @@ def test_sigkill_mid_upload_leaves_only_an_incomplete_upload(backup_setup, tmp_p
     assert_no_good_backup(backup_setup)
 
 
+def test_an_unreadable_password_file_is_refused_before_anything_runs(backup_setup):
+    result = backup_setup.run("backup.py", PGPASSWORD_FILE="/nonexistent/db-password")
+
+    assert result.returncode == 2
+    assert "PGPASSWORD_FILE /nonexistent/db-password cannot be read" in result.stderr
+    assert backup_setup.objects() == [] and uploads_in_progress(backup_setup) == []
+
+
 @pytest.mark.parametrize("variable", ["BACKUP_BUCKET", "BACKUP_KMS_KEY_ID", "PGDATABASE"])
 def test_missing_configuration_is_refused_before_anything_runs(backup_setup, variable):
     result = backup_setup.run("backup.py", **{variable: ""})

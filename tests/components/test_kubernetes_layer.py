@@ -58,6 +58,8 @@ KYVERNO_KEYS = {
     ("reportsController", "rbac", "serviceAccount", "name"), ("reportsController", "rbac", "serviceAccount", "annotations"),
     *((controller, key) for controller in ("backgroundController", "cleanupController", "reportsController") for key in ("replicas", "resources")),
     ("config", "webhooks"), ("features", "registryClient", "credentialHelpers"), ("features", "forceFailurePolicyIgnore", "enabled"),
+    ("features", "policyExceptions", "enabled"), ("features", "policyExceptions", "namespace"),
+    ("cleanupController", "rbac", "clusterRole", "extraResources"),
 }
 ARGO_CD_KEYS = {
     *(("configs", "cm", key) for key in ("exec.enabled", "users.anonymous.enabled", "admin.enabled", "oidc.config")),
@@ -434,17 +436,17 @@ def test_postgres_statefulset_keeps_its_volume(plan: Plan):
 
 
 def test_backup_bucket_is_encrypted_versioned_private_tls_only_and_expires(plan: Plan):
-    bucket = plan.one("aws:s3/bucket:Bucket")
+    bucket = plan.one("aws:s3/bucket:Bucket", "database-backups")
     name = f"devsecops-{plan.stack}-db-backups-{ACCOUNTS[plan.stack]}"
     assert bucket.inputs["bucket"] == name == plan.outputs["backupBucketName"]
     assert bucket.protect is (plan.stack == "prod") and bucket.inputs["forceDestroy"] is False
     assert plan.outputs["backupKmsKeyArn"] == plan.outputs["kmsKeyArns"]["backups"]
-    sse = plan.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs["rules"][0]
+    sse = plan.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "database-backups-encryption").inputs["rules"][0]
     assert sse["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": plan.outputs["backupKmsKeyArn"]}
-    assert plan.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"] == {"status": "Enabled"}
-    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert plan.one("aws:s3/bucketVersioning:BucketVersioning", "database-backups-versioning").inputs["versioningConfiguration"] == {"status": "Enabled"}
+    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "database-backups-public-access").inputs
     assert all(block[k] is True for k in ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"))
-    deny, = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])["Statement"]
+    deny, = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy", "database-backups-policy").inputs["policy"])["Statement"]
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert deny["Resource"] == [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
     rule, = plan.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
@@ -501,5 +503,6 @@ def test_freshness_cronjob_checks_backups_hourly_without_the_database_password(p
 
 def test_protect_only_in_prod(plan: Plan):
     protected = sorted(r.type for r in plan.resources if r.protect and (r.type.startswith("kubernetes:") or r.type.startswith(("aws:s3", "aws:secretsmanager"))))
-    expected = ["aws:s3/bucket:Bucket", "aws:secretsmanager/secret:Secret", "kubernetes:apps/v1:StatefulSet"]
+    # The database's backup bucket and the evidence bucket, the database password, the database.
+    expected = ["aws:s3/bucket:Bucket", "aws:s3/bucket:Bucket", "aws:secretsmanager/secret:Secret", "kubernetes:apps/v1:StatefulSet"]
     assert protected == (expected if plan.stack == "prod" else [])

@@ -1,4 +1,4 @@
-"""Start the backend: `python -m notes_api` with DATABASE_URL (and optionally PORT, HOST) set."""
+"""Start the backend: `python -m notes_api` with DATABASE_URL (and optionally DB_PASSWORD_FILE, PORT, HOST) set."""
 import logging
 import signal
 import sys
@@ -16,7 +16,7 @@ def main() -> int:
     except SettingsError as error:
         logging.error("%s", error)
         return 2
-    server = make_server(settings.host, settings.port, NoteStore(settings.database_url))
+    server = make_server(settings.host, settings.port, NoteStore(settings.database_url, settings.password_file))
     # Kubernetes stops pods with SIGTERM: finish the requests in flight, then exit.
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     logging.info("listening on %s:%d", settings.host, server.server_address[1])

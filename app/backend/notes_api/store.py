@@ -1,10 +1,12 @@
 """Notes in PostgreSQL. One short-lived connection per call: the health check then proves that a
-new connection can be made, and a database restart needs no reconnect logic."""
+new connection can be made, a database restart needs no reconnect logic, and a rotated password
+(the mounted secret file changes in place) is used from the next call on."""
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import psycopg
 
@@ -31,13 +33,24 @@ class Note:
 
 
 class NoteStore:
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, password_file: Path | None = None):
         self._database_url = database_url
+        self._password_file = password_file
         self._schema_ready = False
         self._schema_lock = threading.Lock()
 
+    def _password(self) -> dict[str, str]:
+        if self._password_file is None:
+            return {}
+        try:
+            # Only the trailing newline an editor or `echo` adds is not part of the password.
+            return {"password": self._password_file.read_text().removesuffix("\n")}
+        except OSError as error:
+            raise psycopg.OperationalError(f"cannot read the password file: {error.strerror}") from error
+
     def _connect(self) -> psycopg.Connection:
-        return psycopg.connect(self._database_url, connect_timeout=CONNECT_TIMEOUT_S, application_name="notes-api")
+        return psycopg.connect(self._database_url, connect_timeout=CONNECT_TIMEOUT_S, application_name="notes-api",
+                               **self._password())
 
     def _ensure_schema(self) -> None:
         # Created on first use rather than at start-up, so the service starts before the database.
