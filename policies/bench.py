@@ -1,6 +1,7 @@
-"""Benchmark: evaluates the pack over synthetic resources through the SDK analyzer path.
+"""Benchmark: evaluates the pack over synthetic resources.
 
-`python -m policies.bench [--resources N]` prints resources per second. The mix cycles through the
+`python -m policies.bench [--resources N] [--engine direct|servicer|both]` prints resources per second
+(direct: the default path; servicer: pulumi-policy's own analyzer, the reference). The mix cycles through the
 types the rules target (workloads, network policies, IAM, KMS, S3 and their companions, log
 groups), so both resource and stack rules do real work.
 """
@@ -10,7 +11,7 @@ import argparse
 import json
 import time
 
-from preflight.analyzer import evaluate, load_pack_config
+from preflight.analyzer import ENGINES, evaluate, load_pack_config
 from preflight.model import Plan, RecordedResource
 from policies.docs import ROOT
 
@@ -62,13 +63,14 @@ def synthetic_plan(count: int) -> Plan:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--engine", choices=ENGINES, default="direct")
     args = parser.parse_args()
     plan = synthetic_plan(args.resources)
     config = load_pack_config(ROOT / "policies" / "config" / "prod.json")
     started = time.perf_counter()
-    result = evaluate(plan, config)
+    result = evaluate(plan, config, engine=args.engine)
     elapsed = time.perf_counter() - started
-    print(f"{len(plan.resources)} resources, {len(result.policies)} policies, {len(result.violations)} violations "
+    print(f"{args.engine}: {len(plan.resources)} resources, {len(result.policies)} policies, {len(result.violations)} violations "
           f"in {elapsed:.2f}s: {len(plan.resources) / elapsed:.0f} resources/s")
 
 

@@ -1,10 +1,14 @@
-"""Evaluates the policy pack over an offline plan through pulumi-policy's own analyzer servicer.
+"""Evaluates the policy pack over an offline plan, through pulumi-policy's own analyzer servicer or
+through the direct path that calls the same policy objects on the same values without protobuf.
 
-`PolicyPack(...)` builds a `_PolicyAnalyzerServicer` and serves it over gRPC to the Pulumi engine.
-Here the same servicer is built directly and called the way the engine calls it: `GetAnalyzerInfo`,
-then `Configure` with the pack config reconciled as the engine does (schema defaults, then "all",
-then per-policy entries), then `Analyze` once per resource and `AnalyzeStack` once. Enforcement
-levels, config and unknown-value handling therefore behave as in `pulumi preview`.
+The servicer path is the reference. `PolicyPack(...)` builds a `_PolicyAnalyzerServicer` and serves
+it over gRPC to the Pulumi engine. Here the same servicer is built directly and called the way the
+engine calls it: `GetAnalyzerInfo`, then `Configure` with the pack config reconciled as the engine
+does (schema defaults, then "all", then per-policy entries), then `Analyze` once per resource and
+`AnalyzeStack` once. Enforcement levels, config and unknown-value handling therefore behave as in
+`pulumi preview`. The direct path (preflight.direct_eval) gives the same results an order of
+magnitude faster and is the default; `engine="servicer"` or PREFLIGHT_ENGINE=servicer forces the
+reference, and `both` runs the two and fails if they disagree in anything.
 
 Fail closed: what was not judged is an error, never a pass and never a crash. A rule that could not
 judge its input reports "cannot judge: ..."; those reports are errors, not violations. Inputs that
@@ -14,6 +18,7 @@ servicer is then asked again one policy at a time, so the other policies' result
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
@@ -112,6 +117,16 @@ def load_pack_config(path: str | Path) -> dict[str, Any]:
     return json.loads(text) if text.strip() else {}
 
 
+# PREFLIGHT_ENGINE (or `engine=`) chooses how the pack is run: "direct" (the default, fast),
+# "servicer" (pulumi-policy's own servicer, the reference) or "both" (each, then a comparison).
+ENGINE_VARIABLE = "PREFLIGHT_ENGINE"
+ENGINES = ("direct", "servicer", "both")
+
+
+class EngineMismatch(RuntimeError):
+    """The direct path and the servicer disagreed: a defect in the direct path, never a verdict."""
+
+
 def evaluate(
     plan: Plan,
     config: Mapping[str, Any] | None = None,
@@ -119,39 +134,36 @@ def evaluate(
     policies: Sequence[Any] | None = None,
     pack_name: str | None = None,
     pack_version: str | None = None,
+    engine: str | None = None,
 ) -> Evaluation:
     """Runs every policy of the pack (or `policies`) over `plan` with the given pack config."""
     from policies import pack
 
+    chosen = engine or os.environ.get(ENGINE_VARIABLE) or "direct"
+    if chosen not in ENGINES:
+        raise ConfigError(f"{ENGINE_VARIABLE}={chosen!r}: the engine is one of {', '.join(ENGINES)}")
     policies = list(policies if policies is not None else pack.policies())
     name = pack_name or pack.PACK_NAME
     version = pack_version or pack.PACK_VERSION
-    servicer = _PolicyAnalyzerServicer(name, version, policies, EnforcementLevel.ADVISORY)
+    if chosen == "both":
+        reference = evaluate(plan, config, policies=policies, pack_name=name, pack_version=version, engine="servicer")
+        direct = evaluate(plan, config, policies=policies, pack_name=name, pack_version=version, engine="direct")
+        if direct != reference:
+            raise EngineMismatch(f"the direct path and the servicer disagree: {_first_difference(direct, reference)}")
+        return reference
 
+    servicer = _PolicyAnalyzerServicer(name, version, policies, EnforcementLevel.ADVISORY)
     info = servicer.GetAnalyzerInfo(None, None)
     resolved = reconcile_config(info, config or {})
     configure = _configure_request(resolved)
     servicer.Configure(configure, None)
-    for_type = _servicers_by_type(name, version, policies, configure, _resource_types(pack.RULES))
-    alone = _servicer_per_policy(name, version, configure)
+    reference = ServicerPath(plan, policies, servicer, (name, version, configure))
+    if chosen == "servicer":
+        found = reference.run()
+    else:
+        from preflight.direct_eval import run_directly  # not at the top: it builds on this module
 
-    structs, unmarshalled = _structs(plan)
-    found = _Found(errors=unmarshalled)
-    for resource in plan.resources:
-        typed = for_type(resource.type)
-        if typed is None or resource.urn not in structs:
-            continue
-        request = _analyze_request(resource, plan, structs)
-        responses, failed = _run(lambda s: s.Analyze(request, None), *typed, alone)
-        found.add(responses, request.urn)
-        if failed:
-            found.fail(failed, resource.urn, f"could not evaluate {resource.name}")
-    stack_request = _stack_request(plan, structs)
-    stack_policies = [p for p in policies if isinstance(p, StackValidationPolicy)]
-    responses, failed = _run(lambda s: s.AnalyzeStack(stack_request, None), servicer, stack_policies, alone)
-    found.add(responses, "")
-    for policy, error in failed:
-        found.fail([(policy, error)], policy, "could not evaluate the stack")
+        found = run_directly(plan, policies, servicer, reference)
 
     metadata = tuple(_metadata(p, resolved) for p in info.policies)
     # A stack policy that declared itself not applicable proved nothing, so it has not passed; nor
@@ -162,7 +174,73 @@ def evaluate(
     passed = tuple(m.name for m in metadata if m.enforcement != "disabled" and m.name not in failing)
     judged, unjudged = _split_unjudged(found.violations, metadata)
     return Evaluation(name, version, metadata, judged, tuple(found.not_applicable), passed,
-                      tuple(found.errors) + unjudged)
+                      tuple(found.unmarshalled + found.errors) + unjudged)
+
+
+def _first_difference(direct: Evaluation, reference: Evaluation) -> str:
+    for key in Evaluation.__dataclass_fields__:
+        mine, theirs = getattr(direct, key), getattr(reference, key)
+        if mine != theirs:
+            index = next((i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b), min(len(mine), len(theirs)))
+            return (f"{key}[{index}]: direct {mine[index] if index < len(mine) else 'nothing'!r}, "
+                    f"servicer {theirs[index] if index < len(theirs) else 'nothing'!r}")
+    return "nothing"
+
+
+class ServicerPath:
+    """The reference: every resource and the stack through the configured servicer, as the engine
+    sends them. The direct path hands it the rare inputs it does not convert itself, so those are
+    judged by the reference itself, whatever they hold."""
+
+    def __init__(self, plan: Plan, policies: Sequence[Any], servicer: Any,
+                 pack: tuple[str, str, analyzer_pb2.ConfigureAnalyzerRequest]) -> None:
+        """`servicer` holds every policy, configured; `pack` is (name, version, the Configure request)."""
+        from policies.pack import RULES
+
+        self.plan, self.policies, self.servicer = plan, policies, servicer
+        name, version, configure = pack
+        self.pack = (name, version)
+        self.targets = _resource_types(RULES)
+        self.for_type = _servicers_by_type(name, version, policies, configure, self.targets)
+        self.alone = _servicer_per_policy(name, version, configure)
+        self._marshalled: tuple[dict[str, struct_pb2.Struct], list[InputError]] | None = None
+
+    @property
+    def structs(self) -> dict[str, struct_pb2.Struct]:
+        return self.marshalled[0]
+
+    @property
+    def marshalled(self) -> tuple[dict[str, struct_pb2.Struct], list[InputError]]:
+        """Every resource's inputs as the engine marshals them, and the errors of those it cannot."""
+        if self._marshalled is None:
+            self._marshalled = _structs(self.plan)
+        return self._marshalled
+
+    def run(self) -> Found:
+        found = Found(unmarshalled=list(self.marshalled[1]))
+        for resource in self.plan.resources:
+            self.resource(resource, found)
+        self.stack(found)
+        return found
+
+    def resource(self, resource: RecordedResource, found: Found) -> None:
+        typed = self.for_type(resource.type)
+        if typed is None or resource.urn not in self.structs:
+            return
+        request = _analyze_request(resource, self.plan, self.structs)
+        responses, failed = _run(lambda s: s.Analyze(request, None), *typed, self.alone)
+        found.add(responses, request.urn)
+        if failed:
+            found.fail(failed, resource.urn, f"could not evaluate {resource.name}")
+
+    def stack(self, found: Found) -> None:
+        stack_request = _stack_request(self.plan, self.structs)
+        stack_policies = [p for p in self.policies if isinstance(p, StackValidationPolicy)]
+        responses, failed = _run(lambda s: s.AnalyzeStack(stack_request, None), self.servicer, stack_policies,
+                                 self.alone)
+        found.add(responses, "")
+        for policy, error in failed:
+            found.fail([(policy, error)], policy, "could not evaluate the stack")
 
 
 # (policy name, exception) for each policy the servicer could not run.
@@ -170,11 +248,12 @@ _Failures = list[tuple[str, Exception]]
 
 
 @dataclass
-class _Found:
+class Found:
     """What the servicers answered, and what they could not evaluate."""
 
     violations: list[Violation] = field(default_factory=list)
     not_applicable: list[NotApplicable] = field(default_factory=list)
+    unmarshalled: list[InputError] = field(default_factory=list)  # inputs that never reached a policy
     errors: list[InputError] = field(default_factory=list)
     unevaluated: set[str] = field(default_factory=set)  # policies an exception kept from some input
 
@@ -285,6 +364,13 @@ def _resource_types(rules: Sequence[Any]) -> dict[str, tuple[str, ...]]:
     return {r.name: r.resource_types for r in rules if not r.is_stack_rule}
 
 
+def judging(policies: Sequence[Any], targets: Mapping[str, tuple[str, ...]], type_token: str) -> list[Any]:
+    """The resource policies that judge `type_token`: those the pack targets at it, and every
+    policy the pack does not describe (no known targets)."""
+    return [p for p in policies if isinstance(p, ResourceValidationPolicy)
+            and type_token in targets.get(p.name, (type_token,))]
+
+
 def _servicers_by_type(name, version, policies, configure, targets):
     """(servicer, its policies) per resource type, holding only the resource policies that judge it.
 
@@ -296,8 +382,7 @@ def _servicers_by_type(name, version, policies, configure, targets):
 
     def for_type(type_token: str):
         if type_token not in cache:
-            subset = [p for p in policies if isinstance(p, ResourceValidationPolicy)
-                      and type_token in targets.get(p.name, (type_token,))]
+            subset = judging(policies, targets, type_token)
             typed = None
             if subset:
                 typed = _PolicyAnalyzerServicer(name, version, subset, EnforcementLevel.ADVISORY)

@@ -21,6 +21,7 @@ item ends as either a Kubernetes object handed to the pack or an InputError (fil
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -60,24 +61,51 @@ def is_manifest_type(token: str) -> bool:
 # --- out: the program's Kubernetes resources as files -------------------------------------------
 
 def manifest_of(resource: RecordedResource) -> dict[str, Any]:
+    """The resource as a manifest: secrets redacted, and whole numbers written as integers (the
+    engine records every number as a double; `replicas: 1.0` is not what anyone writes or applies)."""
     api_version, kind = api_version_of(resource.type)
-    body = redact(resource.inputs)
+    body = _whole_numbers(redact(resource.inputs))
     return {"apiVersion": api_version, "kind": kind, **{k: v for k, v in body.items() if k not in ("apiVersion", "kind")}}
 
 
 def export_manifests(plan: Plan, directory: Path) -> list[Path]:
-    """Writes one YAML file per Kubernetes resource; returns the paths in registration order."""
+    """Writes one YAML file per Kubernetes resource; returns the paths in registration order.
+
+    A file is named after what it holds (kind, namespace, name), never after the order the program
+    registered it in, which can change from run to run: the same resource gets the same file each
+    time, so exported directories diff cleanly. Objects that would share a name get a suffix from
+    their URN, which is stable too.
+    """
     directory.mkdir(parents=True, exist_ok=True)
+    manifests = [(r, manifest_of(r)) for r in plan.resources if is_manifest_type(r.type)]
+    names = [_file_stem(resource, manifest) for resource, manifest in manifests]
+    shared = {stem for stem in names if names.count(stem) > 1}
     written = []
-    manifests = [r for r in plan.resources if is_manifest_type(r.type)]
-    for index, resource in enumerate(manifests, start=1):
-        manifest = manifest_of(resource)
-        metadata = manifest.get("metadata") or {}
-        parts = [f"{index:03d}", manifest["kind"].lower(), metadata.get("namespace", ""), metadata.get("name", resource.name)]
-        path = directory / ("-".join(p for p in parts if p) + ".yaml")
+    for (resource, manifest), stem in zip(manifests, names):
+        if stem in shared:
+            stem = f"{stem}-{hashlib.sha256(resource.urn.encode()).hexdigest()[:8]}"
+        path = directory / f"{stem}.yaml"
         path.write_text(yaml.safe_dump(manifest, sort_keys=False))
         written.append(path)
     return written
+
+
+def _file_stem(resource: RecordedResource, manifest: dict[str, Any]) -> str:
+    """kind-namespace-name, in characters safe in any file system (a name can never leave the directory)."""
+    metadata = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
+    parts = [manifest["kind"].lower(), metadata.get("namespace") or "", metadata.get("name") or resource.name]
+    safe = [re.sub(r"[^A-Za-z0-9._-]+", "_", str(part)).strip(".") for part in parts]
+    return "-".join(part for part in safe if part)
+
+
+def _whole_numbers(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 # --- in: plain manifests as resources -----------------------------------------------------------
