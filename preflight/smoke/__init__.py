@@ -10,3 +10,6 @@ its loopback, and a hosts file that resolves the Services.
 
 Entry point: `python -m preflight.smoke --stack dev` (__main__.py isolates the run, run.py runs it).
 """
+
+# Names the scratch directory the launcher makes and the run mounts its own tmpfs on.
+SCRATCH_ENV = "PREFLIGHT_SMOKE_SCRATCH"

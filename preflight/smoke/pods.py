@@ -100,10 +100,16 @@ def _argv(container: dict, image: LocalImage) -> list[str]:
 
 def _system_mounts() -> tuple[dict[str, str], list[dict[str, Any]]]:
     links = {path: os.readlink(path) for path in MERGED_USR_LINKS if os.path.islink(path)}
-    runtimes = sorted({sys.prefix, sys.base_prefix} - {"/usr"})
-    mounts = [{"type": "bind", "source": path, "target": path, "readonly": True} for path in (*SYSTEM_DIRS, *runtimes)]
+    mounts = [{"type": "bind", "source": path, "target": path, "readonly": True} for path in SYSTEM_DIRS]
     mounts += [{"type": "bind", "source": "/dev", "target": "/dev", "recursive": True}, {"type": "proc", "target": "/proc"}]
     return links, mounts
+
+
+def _runtime_mounts() -> list[dict[str, Any]]:
+    """The Python runtime, part of the image in a real pod. Bound after the pod's volumes: a
+    virtualenv under /tmp (a CI checkout) must stay visible under an emptyDir mounted at /tmp."""
+    runtimes = sorted({sys.prefix, sys.base_prefix} - {"/usr"})
+    return [{"type": "bind", "source": path, "target": path, "readonly": True} for path in runtimes]
 
 
 def launch_spec(workload: Workload, cluster: Cluster, workdir: Path, hosts_file: Path,
@@ -123,6 +129,7 @@ def launch_spec(workload: Workload, cluster: Cluster, workdir: Path, hosts_file:
     links, mounts = _system_mounts()
     mounts += [{"type": "bind", "source": str(host), "target": path, "readonly": True} for path, host in image.files.items()]
     mounts += [m.spec() for m in sorted(volumes, key=lambda m: m.target.count("/"))]
+    mounts += _runtime_mounts()
     mounts.append({"type": "bind", "source": str(hosts_file), "target": "/etc/hosts", "readonly": True})
     env = {**_env(container, image, cluster, workload.name), **(extra_env or {})}
     spec = {

@@ -14,6 +14,7 @@ from pathlib import Path
 from components.config import ConfigError
 from components.config_rules import DATABASE_SERVICE
 from preflight.engine import run_program
+from preflight.smoke import SCRATCH_ENV
 from preflight.smoke.cluster import Cluster, ClusterError, cluster_of
 from preflight.smoke.loopback import add_pod_address, bring_up_loopback
 from preflight.smoke.report import Report
@@ -85,7 +86,7 @@ def smoke(args: argparse.Namespace, report: Report) -> None:
     if problems:
         return
     namespace = plan.outputs.get("appNamespace", "default")
-    workspace = private_scratch()  # after the plan: it hides /tmp, where a stack file may be
+    workspace = private_scratch()
     addresses = {name: add_pod_address(index) for index, name in enumerate(cluster.workloads)}
     with running_s3(cluster.buckets) as endpoint:
         site = Site(cluster, workspace, hosts_files(cluster, addresses, namespace, workspace), addresses, endpoint)
@@ -105,9 +106,15 @@ def smoke(args: argparse.Namespace, report: Report) -> None:
 
 
 def private_scratch() -> Path:
-    """A tmpfs over /tmp in the run's own mount namespace: whatever ends the run, none of its files stay."""
-    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
-    return Path(tempfile.mkdtemp(prefix="smoke-"))
+    """A tmpfs on the scratch directory the launcher made, in the run's own mount namespace: whatever
+    ends the run, none of its files stay. Not over /tmp, which may hold the project and its
+    virtualenv (a CI checkout), and which the pods' root filesystems must still reach."""
+    scratch = os.environ.get(SCRATCH_ENV)
+    if not scratch or not os.path.isdir(scratch):
+        raise SystemExit(f"smoke: {SCRATCH_ENV} must name the launcher's scratch directory")
+    mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    tempfile.tempdir = scratch  # every temporary file of the run lands on it
+    return Path(tempfile.mkdtemp(prefix="smoke-", dir=scratch))
 
 
 def main(argv: list[str] | None = None) -> int:
