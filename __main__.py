@@ -9,7 +9,11 @@ from components.cluster import Cluster, ClusterArgs
 from components.config import load_config
 from components.config_rules import DATABASE_SERVICE
 from components.database import BACKUP_RESOURCES, BACKUP_WORKLOAD, Database, DatabaseArgs
+from components.audit_detections import REVIEW_QUERY_NAMES
+from components.detection import Detection, DetectionArgs, alarm_name, query_name, topic_name
+from components.evidence_bucket import EvidenceBucket, EvidenceBucketArgs
 from components.gitops import GitOps, GitOpsArgs
+from components.guardduty import GuardDuty, GuardDutyArgs, findings_rule_name
 from components.keys import Keys, KeysArgs
 from components.namespace import RestrictedNamespace, RestrictedNamespaceArgs, workload_quota
 from components.network import Network, NetworkArgs
@@ -18,12 +22,14 @@ from components.network_policies import (
 )
 from components.registry import Registry, RegistryArgs, repository_arn, repository_name
 from components.secrets import APP_SECRET_NAME, DB_PASSWORD_KEY, AppSecrets, AppSecretsArgs
+from policies.kyverno_exceptions import stack_exceptions
 
 cfg = load_config()  # every config problem is reported here, before any resource exists
 prefix = cfg.resource_prefix
 
 keys = Keys("keys", KeysArgs(
     prefix=prefix, account_id=cfg.account_id, region=cfg.region, deletion_window_days=cfg.kms_deletion_window_days,
+    signing_keys=cfg.supply_chain.signing_keys,
 ))
 
 network = Network("network", NetworkArgs(
@@ -54,6 +60,12 @@ ci = CiRole("ci", CiRoleArgs(
     repository_arns=[repository_arn(cfg.region, cfg.account_id, n) for n in repository_names.values()],
 ))
 
+# Signed evidence bundles from the deploy pipelines, kept under Object Lock.
+evidence = EvidenceBucket("evidence", EvidenceBucketArgs(
+    prefix=prefix, account_id=cfg.account_id, retention_days=cfg.evidence_retention_days,
+    kms_key_arn=keys.arn("evidence"), protect=cfg.is_prod,
+))
+
 registry = Registry("registry", RegistryArgs(
     prefix=prefix, images=cfg.ecr_images, kms_key_arn=keys.arn("ecr"),
     keep_image_count=cfg.ecr_keep_image_count, untagged_expiry_days=cfg.ecr_untagged_expiry_days,
@@ -79,9 +91,13 @@ admission = Admission("admission", AdmissionArgs(
     allowed_registries=(cfg.registry_host, *cfg.allowed_image_registries),
     signed_image_patterns=signed_image_patterns(cfg.registry_host, prefix),
     repository_arns=tuple(repository_arn(cfg.region, cfg.account_id, n) for n in repository_names.values()),
-    signing_key_arn=keys.signing_key.arn, signing_public_key_pem=keys.signing_public_key_pem,
+    signing_key_arns=tuple(k.arn for k in keys.signing_keys.values()),
+    signing_public_key_pems=tuple(keys.signing_public_key_pems.values()),
+    scan_max_age_hours=cfg.supply_chain.scan_max_age_hours,
     excluded_namespaces=("kube-system", kyverno.NAMESPACE, argocd.NAMESPACE, eso.NAMESPACE),
     high_availability=cfg.is_prod, provider=k8s, **oidc,
+    # Waivers of the app's objects, as exceptions Kyverno honours until each expires.
+    policy_exceptions=tuple(stack_exceptions(cfg.stack, (APP_NAMESPACE,), kyverno.NAMESPACE)),
 ))
 
 secrets = AppSecrets("secrets", AppSecretsArgs(
@@ -123,6 +139,17 @@ NetworkPolicies("network-policies", NetworkPoliciesArgs(
     depends_on=(app_namespace.namespace, admission.namespace.namespace, secrets.namespace.namespace, gitops.namespace.namespace),
 ))
 
+# Detective controls: the audit log watched, GuardDuty on, both alarming to one encrypted topic.
+detection = Detection("detection", DetectionArgs(
+    prefix=prefix, account_id=cfg.account_id, region=cfg.region, cluster_name=cfg.cluster_name,
+    log_group_name=cluster.log_group.name, kms_key_arn=keys.arn("alerts"),
+    subscribers=cfg.detection.subscribers, thresholds=cfg.detection.thresholds,
+    controller_namespaces=(kyverno.NAMESPACE, argocd.NAMESPACE, eso.NAMESPACE),
+))
+GuardDuty("guardduty", GuardDutyArgs(
+    prefix=prefix, managed_centrally=cfg.detection.guardduty_managed_centrally, topic_arn=detection.topic.arn,
+))
+
 pulumi.export("region", cfg.region)
 pulumi.export("accountId", cfg.account_id)
 pulumi.export("vpcId", network.vpc.id)
@@ -136,6 +163,7 @@ pulumi.export("kubeconfig", pulumi.Output.secret(cluster.eks.kubeconfig_json))
 pulumi.export("kmsKeyArns", {purpose: key.arn for purpose, key in keys.keys.items()})
 pulumi.export("signingKeyArn", keys.signing_key.arn)
 pulumi.export("signingPublicKeyPem", keys.signing_public_key_pem)
+pulumi.export("signingKeyArns", [key.arn for key in keys.signing_keys.values()])
 pulumi.export("nodeGroupName", cluster.node_group.node_group_name)
 pulumi.export("ecrRepositoryNames", repository_names)
 pulumi.export("ecrRepositoryUrls", {image: repo.repository_url for image, repo in registry.repositories.items()})
@@ -147,3 +175,10 @@ pulumi.export("kyvernoPolicyNames", list(admission.policies))
 pulumi.export("dbPasswordSecretArn", secrets.db_secret.arn)
 pulumi.export("backupBucketName", database.backup_bucket.bucket.bucket)
 pulumi.export("backupKmsKeyArn", keys.arn("backups"))
+pulumi.export("evidenceBucketName", evidence.bucket.bucket)
+pulumi.export("evidenceKmsKeyArn", keys.arn("evidence"))
+pulumi.export("alarmTopicName", topic_name(prefix))
+pulumi.export("auditAlarmNames", [alarm_name(prefix, d) for d in detection.alarms])
+pulumi.export("reviewQueryNames", [query_name(prefix, q) for q in REVIEW_QUERY_NAMES])
+pulumi.export("guardDutyManagedCentrally", cfg.detection.guardduty_managed_centrally)
+pulumi.export("guardDutyFindingsRuleName", findings_rule_name(prefix))

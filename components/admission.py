@@ -2,7 +2,11 @@
 
 The policy bodies come from policies/kyverno.py (the same catalogue the CrossGuard pack checks at
 preview), parameterised here per stack: failure action, this stack's registries and ECR
-repositories, and the public half of the KMS cosign key, read from KMS so no PEM is ever pasted.
+repositories, and the public halves of the KMS cosign keys, read from KMS so no PEM is ever pasted.
+
+Waivers of Kubernetes objects become Kyverno PolicyExceptions (policies/kyverno_exceptions.py),
+which Kyverno honours only from its own namespace; its cleanup controller may delete them when they
+expire.
 
 Two controllers verify image signatures: the admission controller when a pod is admitted, and the
 reports controller when its background scans re-verify running images for the policy reports.
@@ -44,8 +48,12 @@ class AdmissionArgs:
     # Image references whose signatures are verified, e.g. <registry>/<prefix>/*.
     signed_image_patterns: tuple[str, ...]
     repository_arns: tuple[str, ...]
-    signing_key_arn: pulumi.Input[str]
-    signing_public_key_pem: pulumi.Input[str]
+    # The stack's cosign keys, the current one first, and their public halves in the same order:
+    # admission accepts a signature or attestation by any of them (rotation overlap).
+    signing_key_arns: tuple[pulumi.Input[str], ...]
+    signing_public_key_pems: tuple[pulumi.Input[str], ...]
+    # Age after which a vulnerability-scan attestation no longer admits an image.
+    scan_max_age_hours: int
     # Namespaces outside Kyverno's scope: the control plane's and the platform's own controllers,
     # which run upstream charts under Pod Security "restricted" instead.
     excluded_namespaces: tuple[str, ...]
@@ -53,6 +61,8 @@ class AdmissionArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
     provider: k8s.Provider
+    # PolicyException documents of the waivers in force, all in NAMESPACE.
+    policy_exceptions: tuple[dict, ...] = ()
 
 
 def controller_values(name: str, high_availability: bool) -> dict:
@@ -85,17 +95,24 @@ def chart_values(args: AdmissionArgs, role_arn: pulumi.Input[str], reports_role_
         "registryClient": {"credentialHelpers": ["default", "amazon"]},
         # Never let the chart downgrade Fail to Ignore behind the policies' back.
         "forceFailurePolicyIgnore": {"enabled": False},
+        # Exceptions come from the reviewed waiver file, into Kyverno's own namespace only.
+        "policyExceptions": {"enabled": True, "namespace": NAMESPACE},
     }
+    # The cleanup controller deletes an expired exception (its cleanup.kyverno.io/ttl label).
+    values["cleanupController"]["rbac"] = {"clusterRole": {"extraResources": [
+        {"apiGroups": ["kyverno.io"], "resources": ["policyexceptions"], "verbs": ["delete", "list", "watch"]},
+    ]}}
     return values
 
 
-def policy_documents(args: AdmissionArgs, public_key_pem: str) -> list[dict]:
+def policy_documents(args: AdmissionArgs, public_key_pems: tuple[str, ...]) -> list[dict]:
     """The catalogue's ClusterPolicies for this stack (pure; the admission test reads them)."""
     params = KyvernoParams(
         failure_action=args.failure_action,
         allowed_registries=args.allowed_registries,
         signed_image_patterns=args.signed_image_patterns,
-        cosign_public_key=public_key_pem,
+        cosign_public_keys=public_key_pems,
+        scan_max_age_hours=args.scan_max_age_hours,
         excluded_namespaces=args.excluded_namespaces,
     )
     documents = cluster_policies(params)
@@ -105,12 +122,12 @@ def policy_documents(args: AdmissionArgs, public_key_pem: str) -> list[dict]:
 
 
 def verification_policy(args: AdmissionArgs) -> pulumi.Output[str]:
-    """What verifying this stack's signatures reads: its repositories and the signing key's public half."""
+    """What verifying this stack's signatures reads: its repositories and the signing keys' public halves."""
     return to_json(document(
         # GetAuthorizationToken has no resource-level permissions.
         allow(["ecr:GetAuthorizationToken"], "*", "EcrLogin"),
         allow(list(ECR_READ_ACTIONS), list(args.repository_arns), "ReadStackRepositories"),
-        allow(["kms:GetPublicKey", "kms:DescribeKey"], args.signing_key_arn, "ReadSigningPublicKey"),
+        allow(["kms:GetPublicKey", "kms:DescribeKey"], list(args.signing_key_arns), "ReadSigningPublicKeys"),
     ))
 
 
@@ -131,9 +148,10 @@ class Admission(pulumi.ComponentResource):
             kubernetes_version=args.kubernetes_version, provider=args.provider, parent=self,
         )
 
-        # Only the policy that embeds the key waits for it; the others stay plain, known values.
-        placeholder_a, placeholder_b = policy_documents(args, "a"), policy_documents(args, "b")
-        with_key = pulumi.Output.from_input(args.signing_public_key_pem).apply(lambda pem: policy_documents(args, pem))
+        # Only the policy that embeds the keys waits for them; the others stay plain, known values.
+        count = len(args.signing_public_key_pems)
+        placeholder_a, placeholder_b = policy_documents(args, ("a",) * count), policy_documents(args, ("b",) * count)
+        with_key = pulumi.Output.all(*args.signing_public_key_pems).apply(lambda pems: policy_documents(args, tuple(pems)))
         policy_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.release])
         self.policies: dict[str, k8s.apiextensions.CustomResource] = {}
         for index, (doc, other) in enumerate(zip(placeholder_a, placeholder_b)):
@@ -143,8 +161,16 @@ class Admission(pulumi.ComponentResource):
                 f"{name}-{name_}", api_version=doc["apiVersion"], kind=doc["kind"],
                 metadata=doc["metadata"], spec=spec, opts=policy_opts,
             )
+        self.exceptions = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-{doc['metadata']['name']}", api_version=doc["apiVersion"], kind=doc["kind"],
+                metadata=doc["metadata"], spec=doc["spec"], opts=policy_opts,
+            )
+            for doc in args.policy_exceptions
+        ]
         self.register_outputs({"policyNames": list(self.policies), "roleArn": self.role.arn,
-                               "reportsRoleArn": self.reports_role.arn})
+                               "reportsRoleArn": self.reports_role.arn,
+                               "policyExceptionNames": [d["metadata"]["name"] for d in args.policy_exceptions]})
 
 
 def signed_image_patterns(registry_host: str, prefix: str) -> tuple[str, ...]:

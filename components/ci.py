@@ -75,7 +75,8 @@ class CiRole(pulumi.ComponentResource):
             policy=to_json(document(
                 # GetAuthorizationToken has no resource-level permissions; it only yields a registry login.
                 allow(["ecr:GetAuthorizationToken"], "*", "RegistryLogin"),
-                allow(list(PUSH_ACTIONS) + ["ecr:DescribeImages"], args.repository_arns, "PushAppImages"),
+                # Reading layers too: promotion copies a dev image, signatures and attestations with `cosign copy`.
+                allow(list(PUSH_ACTIONS) + ["ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"], args.repository_arns, "PushAppImages"),
                 allow(["kms:Sign", "kms:GetPublicKey", "kms:DescribeKey"], args.signing_key_arn, "CosignSign"),
             )),
             opts=child,

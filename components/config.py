@@ -18,6 +18,7 @@ import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 
+from components.audit_detections import DEFAULT_THRESHOLDS
 from components.config_rules import (
     HIDDEN, PROJECT, PROVIDER_SETTINGS, SETTINGS, AppContract, ConfigProblem, check_keys, check_settings, parse_contract,
     problem,
@@ -93,6 +94,25 @@ class BackupSettings:
 
 
 @dataclass(frozen=True)
+class DetectionSettings:
+    # Email addresses subscribed to the security alarm topic.
+    subscribers: tuple[str, ...]
+    # Detection name -> events in one alarm period that raise the alarm (defaults where not set).
+    thresholds: Mapping[str, int]
+    # The organisation's delegated administrator runs GuardDuty for this account; the stack
+    # creates no detector but still routes the account's findings to its topic.
+    guardduty_managed_centrally: bool
+
+
+@dataclass(frozen=True)
+class SupplyChainSettings:
+    # Names of the cosign KMS keys, the current one first; admission trusts every one of them.
+    signing_keys: tuple[str, ...]
+    # Admission refuses an image whose newest vulnerability-scan attestation is older than this.
+    scan_max_age_hours: int
+
+
+@dataclass(frozen=True)
 class CiSettings:
     provider: str
     repository: str
@@ -137,6 +157,8 @@ class StackConfig:
     gitops: GitOpsSettings
     backup: BackupSettings
     evidence_retention_days: int
+    detection: DetectionSettings
+    supply_chain: SupplyChainSettings
 
     @property
     def is_prod(self) -> bool:
@@ -352,4 +374,12 @@ def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output
             image=s["backupImage"],
         ),
         evidence_retention_days=s["evidenceRetentionDays"],
+        detection=DetectionSettings(
+            subscribers=s["alarmSubscribers"],
+            thresholds={**DEFAULT_THRESHOLDS, **s["auditAlarmThresholds"]},
+            guardduty_managed_centrally=s["guardDutyManagedCentrally"],
+        ),
+        supply_chain=SupplyChainSettings(
+            signing_keys=s["cosignKeys"], scan_max_age_hours=s["vulnerabilityScanMaxAgeHours"],
+        ),
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, Collection, Iterable, Mapping
 
+from components.audit_detections import DETECTION_NAMES, PERIOD_SECONDS
 from policies.networks import open_reasons
 from policies.secret_names import looks_secret
 
@@ -69,6 +70,11 @@ SETTINGS = {
     "backupMaxAgeHours": "integer",
     "backupImage": "string",
     "evidenceRetentionDays": "integer",
+    "alarmSubscribers": "array",
+    "auditAlarmThresholds": "object",
+    "guardDutyManagedCentrally": "boolean",
+    "vulnerabilityScanMaxAgeHours": "integer",
+    "cosignKeys": "array",
 }
 # The only settings that hold a secret; only they may be (and they must be) `secure:` values.
 SECRET_SETTINGS = ("argocdSsoClientSecret",)
@@ -140,6 +146,15 @@ APP_SECRET_KEYS = ("db-password",)
 PROD_MIN_BACKUP_RETENTION_DAYS = 30
 # Audit evidence outlives a year of audits; Object Lock keeps it that long even from the account root.
 PROD_MIN_EVIDENCE_RETENTION_DAYS = 365
+MAX_ALARM_THRESHOLD = 10000
+# A vulnerability scan older than a week no longer says what is known today; the images pipeline
+# scans every deployed digest again daily, so a week leaves room for a failed night or two.
+PROD_MAX_SCAN_AGE_HOURS = 168
+# The current signing key and the keys it replaces while images are re-signed (an overlap, not a history).
+MAX_SIGNING_KEYS = 3
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", re.ASCII)
+# "cosign" or "cosign-<suffix>": never the name of another key of the stack.
+_KEY_NAME = re.compile(r"cosign(-[a-z0-9]{1,20})?", re.ASCII)
 # What a service, its resources and each of requests/limits may hold; anything else is an error
 # (a misspelt ingressCidrs would otherwise silently mean "no ingress rule", a privileged: true
 # would silently do nothing while a reader believes it does).
@@ -733,6 +748,40 @@ def check_evidence(s: dict[str, Any]) -> list[ConfigProblem]:
     return problems
 
 
+def check_detection(s: dict[str, Any]) -> list[ConfigProblem]:
+    """Alarm subscribers and thresholds: prod alarms reach someone, and every threshold fires at all."""
+    problems = []
+    for index, address in enumerate(s["alarmSubscribers"]):
+        if not _EMAIL.fullmatch(address):
+            problems.append(problem(f"alarmSubscribers[{index}]", address, "an email address, e.g. security@example.org"))
+    if s["environment"] == "prod" and not s["alarmSubscribers"]:
+        problems.append(problem("alarmSubscribers", [], "at least one address when environment is prod (an alarm nobody receives detects nothing)"))
+    thresholds = s["auditAlarmThresholds"]
+    problems += _unknown_keys("auditAlarmThresholds", thresholds, DETECTION_NAMES, "the audit detections")
+    for name in DETECTION_NAMES:
+        if name in thresholds and not (_is_int(thresholds[name]) and 1 <= thresholds[name] <= MAX_ALARM_THRESHOLD):
+            problems.append(problem(f"auditAlarmThresholds.{name}", thresholds[name],
+                                    f"a whole number from 1 to {MAX_ALARM_THRESHOLD} (events in {PERIOD_SECONDS // 60} minutes)"))
+    return problems
+
+
+def check_supply_chain(s: dict[str, Any]) -> list[ConfigProblem]:
+    """Scan attestations age out; signing keys are named, distinct and few (current first)."""
+    problems = _in_range("vulnerabilityScanMaxAgeHours", s["vulnerabilityScanMaxAgeHours"], 1, 720)
+    if s["environment"] == "prod" and s["vulnerabilityScanMaxAgeHours"] > PROD_MAX_SCAN_AGE_HOURS:
+        problems.append(problem("vulnerabilityScanMaxAgeHours", s["vulnerabilityScanMaxAgeHours"],
+                                f"{PROD_MAX_SCAN_AGE_HOURS} or fewer when environment is prod"))
+    keys = s["cosignKeys"]
+    if not 1 <= len(keys) <= MAX_SIGNING_KEYS:
+        problems.append(problem("cosignKeys", list(keys), f"1 to {MAX_SIGNING_KEYS} key names, the current key first"))
+    for index, name in enumerate(keys):
+        if not _KEY_NAME.fullmatch(name):
+            problems.append(problem(f"cosignKeys[{index}]", name, "cosign, or cosign-<lower-case letters and digits>, e.g. cosign-2026"))
+        elif name in keys[:index]:
+            problems.append(problem(f"cosignKeys[{index}]", name, "a name not already in the list"))
+    return problems
+
+
 def check_admission_and_gitops(s: dict[str, Any]) -> list[ConfigProblem]:
     problems = _one_of("kyvernoFailureAction", s["kyvernoFailureAction"], KYVERNO_FAILURE_ACTIONS)
     if s["environment"] == "prod" and s["kyvernoFailureAction"] != "Enforce":
@@ -791,6 +840,8 @@ def check_settings(s: dict[str, Any], provider: Mapping[str, str], stack: str, s
     problems += check_database(s)
     problems += check_backups(s, registry_host, stack)
     problems += check_evidence(s)
+    problems += check_detection(s)
+    problems += check_supply_chain(s)
     problems += check_admission_and_gitops(s)
     return [hidden(p) if _under_secret(p.key, secret_keys) else p for p in problems]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from policies.rule import Rule
 from policies.rules import (
     addons,
+    detection,
     ecr,
     eks_cluster,
     iam,
@@ -19,7 +20,9 @@ from policies.rules import (
     logs,
     nodegroup,
     s3,
+    supply_chain,
     vpc,
+    waivers,
 )
 
 PACK_NAME = "devsecops-platform"
@@ -44,11 +47,15 @@ RULES: tuple[Rule, ...] = (
     + k8s_ingress.RULES
     + k8s_api_versions.RULES
     + installs.RULES
+    + supply_chain.RULES
+    + detection.RULES
+    + waivers.RULES
 )
 
 
-def policies() -> list:
-    return [rule.to_policy() for rule in RULES]
+def policies(waived_by=None) -> list:
+    """The SDK policies; given waivers (a real preview), findings they cover are not reported."""
+    return [rule.to_policy(waived_by) for rule in RULES]
 
 
 def rule(name: str) -> Rule:

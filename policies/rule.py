@@ -7,10 +7,15 @@ wrapper reports it as "cannot verify at preview" at the rule's own enforcement l
 never passes silently and never gets the SDK's automatic downgrade to advisory. A check that meets a
 value of the wrong type lets WrongTypeError escape, and any other exception is a check that could
 not finish: both are reported as "cannot judge", so no input can crash the pack or pass unjudged.
+
+Given waivers (the pack in a real preview), a finding a waiver in force covers is not reported: it
+must not fail the preview. preflight builds the rules without waivers and applies the same file to
+its reports instead, where a waived finding is listed with its waiver (preflight.waivers).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from pulumi_policy import (
@@ -22,6 +27,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import _NotApplicableError
 
+from policies import waivers as waiver_file
 from policies.frameworks import Control
 from policies.values import UnknownValueError, WrongTypeError
 
@@ -65,7 +71,7 @@ class Rule:
     def is_stack_rule(self) -> bool:
         return not self.resource_types
 
-    def to_policy(self):
+    def to_policy(self, waivers: waiver_file.Waivers | None = None):
         primary = self.controls[0]
         also = "; ".join(c.label() for c in self.controls[1:])
         common = dict(
@@ -84,12 +90,15 @@ class Rule:
             url=self.url,
         )
         if self.is_stack_rule:
-            return StackValidationPolicy(validate=self._validate_stack, **common)
-        return ResourceValidationPolicy(validate=self._validate_resource, **common)
+            return StackValidationPolicy(validate=partial(self._validate_stack, waivers), **common)
+        return ResourceValidationPolicy(validate=partial(self._validate_resource, waivers), **common)
 
-    def _validate_resource(self, args, report_violation) -> None:
+    def _validate_resource(self, waivers, args, report_violation) -> None:
         if args.resource_type not in self.resource_types:
             return
+        if waivers is not None:
+            on_resource = waiver_file.subject(args.urn, args.resource_type, args.props)
+            report_violation = self._unless_waived(waivers, report_violation, lambda _: on_resource, args.urn)
         try:
             for message in self.check(args, args.get_config()):
                 report_violation(message, None)
@@ -98,9 +107,20 @@ class Rule:
         except Exception as error:  # the safety net: no check may crash the pack
             report_violation(self._unfinished(error), None)
 
-    def _validate_stack(self, args, report_violation) -> None:
+    def _validate_stack(self, waivers, args, report_violation) -> None:
         # An unknown read outside `each_resource` concerns the stack as a whole; left to the SDK it
         # would become an advisory note, so it is reported here at the rule's own level.
+        if waivers is not None and args.resources:
+            by_urn = {r.urn: r for r in args.resources}
+            any_urn = args.resources[0].urn
+
+            def on(urn):
+                found = by_urn.get(urn)
+                if found is None:  # the stack as a whole
+                    return waiver_file.Subject(waiver_file.stack_urn(any_urn))
+                return waiver_file.subject(found.urn, found.resource_type, found.props)
+
+            report_violation = self._unless_waived(waivers, report_violation, on, any_urn)
         try:
             for finding in self.check(args, args.get_config()):
                 report_violation(finding.message, finding.urn)
@@ -108,6 +128,17 @@ class Rule:
             raise
         except Exception as error:  # the safety net: no check may crash the pack
             report_violation(self._unfinished(error), None)
+
+    def _unless_waived(self, waivers, report_violation, subject_of, any_urn: str):
+        """`report_violation`, skipping what a waiver in force covers. A "cannot judge" or "cannot
+        verify" report is never waived: a waiver accepts a known risk, not an input nobody judged."""
+        stack, on = waiver_file.stack_of(any_urn), waiver_file.today()
+
+        def report(message, urn=None):
+            undecided = message.startswith((CANNOT_JUDGE, CANNOT_VERIFY))
+            if undecided or waivers.waiving(self.name, stack, subject_of(urn), on) is None:
+                report_violation(message, urn)
+        return report
 
     def _unfinished(self, error: Exception) -> str:
         if isinstance(error, UNDECIDED):

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from pulumi_policy import Severity
 
+from policies.attestations import attestations, attestors
 from policies.frameworks import Control, cis_eks, cis_k8s, nist, pss
 from policies.pods import WORKLOADS, from_registry, matches_any, split_image
 from policies.rule import config_value
@@ -59,7 +60,10 @@ class KyvernoParams:
     failure_action: str = "Audit"  # "Enforce" in prod; critical controls enforce everywhere (policies.kyverno)
     allowed_registries: tuple[str, ...] = (ECR_PATTERN,)
     signed_image_patterns: tuple[str, ...] = (f"{ECR_PATTERN}/*",)
-    cosign_public_key: str = ""
+    # Public halves of the stack's signing keys, the current one first; any one verifies.
+    cosign_public_keys: tuple[str, ...] = ()
+    # Age after which a vulnerability-scan attestation no longer admits an image.
+    scan_max_age_hours: int = 168
     excluded_namespaces: tuple[str, ...] = ("kube-system", "kyverno")
 
 
@@ -496,7 +500,8 @@ CATALOG: tuple[WorkloadControl, ...] = (
     WorkloadControl(
         rule="k8s-image-digest-pinned",
         description="Images that must be signed are deployed by digest; at admission Kyverno also "
-                    "verifies their cosign signature against the KMS signing key.",
+                    "verifies their cosign signature, SPDX SBOM attestation and a recent vulnerability-scan "
+                    "attestation without CRITICAL findings against the stack's KMS signing keys.",
         severity=Severity.HIGH,
         controls=(nist("4.1.5"), nist("4.2.2")),
         remediation="Reference the image as <repo>@sha256:<digest> (the digest CI signed).",
@@ -512,13 +517,9 @@ CATALOG: tuple[WorkloadControl, ...] = (
                 "mutateDigest": p.failure_action == "Enforce",
                 "verifyDigest": True,
                 "required": True,
-                "attestors": [{"entries": [{"keys": {
-                    "publicKeys": p.cosign_public_key,
-                    "signatureAlgorithm": "sha256",
-                    # The key lives in KMS, not in Sigstore's public infrastructure.
-                    "rekor": {"ignoreTlog": True},
-                    "ctlog": {"ignoreSCT": True},
-                }}]}],
+                "attestors": attestors(p.cosign_public_keys),
+                # Signed by the same keys: the SBOM, and a recent scan with nothing critical.
+                "attestations": attestations(p.cosign_public_keys, p.scan_max_age_hours),
             }]}),
         ),
         config=DIGEST_CONFIG,

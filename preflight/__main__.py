@@ -5,6 +5,8 @@
   python -m preflight scan PATH...                 the pack's Kubernetes rules over plain YAML manifests
   python -m preflight report EVENT_LOG             reports from a real preview's engine event log
   python -m preflight verify --stack dev           live evidence: the deployed account, read-only, per control
+  python -m preflight evidence --stack dev --out DIR   every report and its inputs, hashed (SHA256SUMS)
+  python -m preflight evidence verify DIR          checks a bundle: every file, byte for byte, nothing added
 
 Exit status: 0 pass (every input read and judged, no mandatory violation), 1 a mandatory
 violation, 2 error: an input that was not read or not judged, a usage or configuration error, or
@@ -35,6 +37,10 @@ def _report_arguments(parser: argparse.ArgumentParser, pack_config: bool = True)
     parser.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
     if pack_config:
         parser.add_argument("--policy-pack-config", type=Path, help="pack config JSON (default: policies/config/<environment>.json)")
+    _limit_arguments(parser)
+
+
+def _limit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected failure")
     limits = parser.add_argument_group("input limits (an input past one is an error, never read in part)")
     for flag, attribute, help_text in Limits.FLAGS:
@@ -92,8 +98,31 @@ def cmd_scan(args: argparse.Namespace):
 
 def cmd_report(args: argparse.Namespace):
     from preflight.event_report import report_from_event_log
+    from preflight.policy_reports import join_policy_reports
 
-    return report_from_event_log(args.event_log, args.policy_pack_config, args.stack_file, args.stack, limits_of(args))
+    report = report_from_event_log(args.event_log, args.policy_pack_config, args.stack_file, args.stack, limits_of(args))
+    return join_policy_reports(report, args.policy_reports, limits_of(args)) if args.policy_reports else report
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from preflight.commands import UsageError
+    from preflight.evidence import Sources, write
+    from preflight.evidence_verify import verify_bundle
+    from preflight.formats import printable
+
+    if args.evidence_command == "verify":
+        checked = verify_bundle(args.bundle)
+        for problem in checked.problems:
+            print(f"FAIL       {printable(problem)}")
+        print(f"{checked.checked} files checked; bundle {'verified' if checked.ok else 'NOT verified'}")
+        return EXIT_OK if checked.ok else EXIT_ERROR
+    if not args.stack or not args.out:
+        raise UsageError("evidence needs --stack NAME and --out DIR (or: evidence verify DIR)")
+    report = write(args.out, args.stack, Sources(args.event_log, args.policy_reports, args.verify, args.history),
+                   limits_of(args))
+    print(f"evidence bundle for stack {printable(args.stack)} written to {printable(args.out)}; "
+          f"verdict: {report.verdict}")
+    return EXIT_STATUS[report.verdict]
 
 
 def cmd_verify(args: argparse.Namespace):
@@ -145,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     stack_of_log.add_argument("--stack", help="the stack the log must be of (default: the stack named in the log); "
                               "its pack config gives the enforcement level each rule must have")
     stack_of_log.add_argument("--stack-file", type=Path, help="stack file (default: Pulumi.<stack>.yaml of the log's stack)")
+    report.add_argument("--policy-reports", type=Path, help="JSON of kubectl get policyreports,clusterpolicyreports -A "
+                                                            "-o json: Kyverno's results joined under their CrossGuard twins")
     _report_arguments(report)
     report.set_defaults(run=cmd_report, reports=True)
 
@@ -162,6 +193,19 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--endpoint-url", help="send every AWS call to this endpoint (testing against a local emulator)")
     _report_arguments(verify, pack_config=False)
     verify.set_defaults(run=cmd_verify, reports=True)
+
+    evidence = commands.add_parser("evidence", help="write a hashed evidence bundle, or verify one (evidence verify DIR)")
+    evidence.add_argument("--stack", help="the stack the evidence is of")
+    evidence.add_argument("--out", type=Path, help="new, empty directory for the bundle")
+    evidence.add_argument("--event-log", type=Path, help="a real preview's event log (default: the offline check)")
+    evidence.add_argument("--policy-reports", type=Path, help="kubectl get policyreports,clusterpolicyreports -A -o json")
+    evidence.add_argument("--verify", type=Path, help="the JSON report of preflight verify for this stack")
+    evidence.add_argument("--history", type=Path, help="directory of earlier bundles, one per subdirectory (trend)")
+    _limit_arguments(evidence)
+    bundle = evidence.add_subparsers(dest="evidence_command")
+    check_bundle = bundle.add_parser("verify", help="check a bundle against its SHA256SUMS (exit 0 only if it holds)")
+    check_bundle.add_argument("bundle", type=Path)
+    evidence.set_defaults(run=cmd_evidence, reports=False)
     return parser
 
 
@@ -196,12 +240,17 @@ def main(argv: list[str] | None = None) -> int:
     from preflight.analyzer import ConfigError as PackConfigError
     from preflight.commands import UsageError
     from preflight.event_log import EventLogError
+    from preflight.evidence import EvidenceError
+    from preflight.evidence_history import HistoryError
     from preflight.formats import printable
+    from preflight.live_evidence import LiveEvidenceError
+    from preflight.policy_reports import PolicyReportError
     from preflight.safe_load import LoadError
     from preflight.stack_files import StackFileError
 
     args = build_parser().parse_args(argv)
-    expected = (ConfigError, PackConfigError, StackFileError, UsageError, EventLogError, LoadError, OutputError)
+    expected = (ConfigError, PackConfigError, StackFileError, UsageError, EventLogError, LoadError, OutputError,
+                EvidenceError, HistoryError, LiveEvidenceError, PolicyReportError)
     try:
         result = args.run(args)
         return _emit(result, args) if args.reports else result
@@ -225,4 +274,9 @@ def _one_line(err: BaseException) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # The run leaves a few hundred thousand SDK objects; frozen, the collector's passes at exit skip them.
+    import gc
+
+    gc.freeze()
+    sys.exit(status)

@@ -19,6 +19,7 @@ from preflight.manifests import LoadedManifests, api_version_of, load_manifests
 from preflight.model import Plan
 from preflight.report import InputError, Report, from_evaluation
 from preflight.safe_load import DEFAULT_LIMITS, Limits
+from preflight.waivers import limit_in
 
 
 # Stack rules that judge a set of Kubernetes objects by themselves. Other stack rules relate
@@ -57,7 +58,8 @@ def scan(paths: list[Path], pack_config: Path | None, progress: Callable[[int, i
     errors = loaded.errors + _in_manifests(evaluation.errors, loaded)
     if not loaded.resources:
         errors += (InputError(", ".join(p.as_posix() for p in paths), None, NOTHING_JUDGED),)
-    return from_evaluation("scan", None, loaded.resources, evaluation, loaded.locations, errors)
+    return from_evaluation("scan", None, loaded.resources, evaluation, loaded.locations, errors,
+                           waiver_limit=limit_in(config))
 
 
 def _in_manifests(errors: tuple[InputError, ...], loaded: LoadedManifests) -> tuple[InputError, ...]:

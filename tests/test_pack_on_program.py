@@ -55,6 +55,10 @@ CONFIG_MUTATIONS = [
     ("k8s-image-digest-pinned", "dev",
      {"services.backend.image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/devsecops-dev/backend:1.2.3"}),
     ("k8s-network-policy-no-open-ingress", "dev", {"services.frontend.ingressCidrs": ["0.0.0.0/0"]}),
+    ("kyverno-image-attestations", "dev", {"vulnerabilityScanMaxAgeHours": 720}),
+    ("eks-audit-log-alarms", "dev", {"alarmSubscribers": []}),
+    # The dev pack config says the stack runs GuardDuty itself; a stack that stops doing so fails.
+    ("guardduty-eks-protection", "dev", {"guardDutyManagedCentrally": True}),
 ]
 
 
@@ -121,6 +125,9 @@ PROGRAM_MUTATIONS = [
      _replace_in("assumeRolePolicy", '{"Service": "ec2.amazonaws.com"}', '{"AWS": "*"}')),
     ("iam-ci-oidc-trust-pinned", "prod", "ci-role",
      _replace_in("assumeRolePolicy", '"repo:example-org/devsecops-platform:', '"repo:example-org/*:')),
+    ("guardduty-eks-protection", "prod", "guardduty-eks-runtime-monitoring", _set(["status"], "DISABLED")),
+    ("guardduty-eks-protection", "prod", "guardduty-eks-audit-logs", _set(["status"], "DISABLED")),
+    ("sns-topic-kms", "prod", "detection-topic", _set(["kmsMasterKeyId"], _DELETE)),
 ]
 
 
@@ -135,4 +142,20 @@ def _variant(plan: Plan, name: str, mutate: Callable[[dict], None]) -> Plan:
 @pytest.mark.parametrize("rule,env,name,mutate", PROGRAM_MUTATIONS, ids=[m[0] for m in PROGRAM_MUTATIONS])
 def test_program_setting_turned_off_fails_exactly_its_rule(rule, env, name, mutate, plans, baselines):
     evaluation = evaluate(_variant(plans[env], name, mutate), _config(env))
+    assert _new_failures(baselines[env], evaluation) == {rule}
+
+
+# Resources taken away: the program without one of its detective controls (name None: every one of the type).
+REMOVALS = [
+    ("eks-audit-log-alarms", "prod", "aws:cloudwatch/metricAlarm:MetricAlarm", "detection-podExec-alarm"),
+    ("eks-audit-log-alarms", "prod", "aws:cloudwatch/logMetricFilter:LogMetricFilter", "detection-admissionChange"),
+    ("eks-audit-review-queries", "dev", "aws:cloudwatch/queryDefinition:QueryDefinition", None),
+]
+
+
+@pytest.mark.parametrize("rule,env,type_token,name", REMOVALS, ids=[f"{m[0]}-{m[3]}" for m in REMOVALS])
+def test_program_control_taken_away_fails_exactly_its_rule(rule, env, type_token, name, plans, baselines):
+    kept = tuple(r for r in plans[env].resources if not (r.type == type_token and name in (None, r.name)))
+    assert len(kept) < len(plans[env].resources)
+    evaluation = evaluate(dataclasses.replace(plans[env], resources=kept), _config(env))
     assert _new_failures(baselines[env], evaluation) == {rule}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from preflight.report import Report
+from preflight.report import SEVERITIES
 
 
 def renderer(name: str) -> Callable[..., str]:
@@ -27,7 +27,18 @@ def control_label(meta) -> str:
     return f"{label} (also {meta.also})" if meta.also else label
 
 
-def resource_label(report: Report, urn: str) -> str:
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+_ENFORCEMENT_RANK = {"mandatory": 0, "remediate": 0, "advisory": 1, "disabled": 2}
+
+
+def violation_order(violation) -> tuple:
+    """Most severe first, then what blocks before what advises, then by rule and resource."""
+    return (_SEVERITY_RANK.get(violation.severity, len(SEVERITIES)), _ENFORCEMENT_RANK.get(violation.enforcement, 3),
+            violation.policy, violation.urn)
+
+
+def resource_label(urn: str) -> str:
+    """"name (type)" of a URN, "(stack)" for the stack as a whole, anything else as given."""
     if not urn:
         return "(stack)"
     type_token = urn.split("::")[2].split("$")[-1] if urn.count("::") >= 3 else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from preflight.compliance import matrix
 from preflight.formats import control_label, detail
 from preflight.report import Location, Report
 
@@ -43,23 +44,15 @@ def render(report: Report, default_location: Location | None = None, **_: object
     fallback = default_location or Location("Pulumi.yaml")
     rules = [_rule(p) for p in report.policies]
     index = {r["id"]: i for i, r in enumerate(rules)}
-    results = []
-    for v in report.violations:
-        where = report.location_of(v) or fallback
-        location = {"physicalLocation": {"artifactLocation": {"uri": where.path}, "region": {"startLine": max(where.line, 1)}}}
-        if v.urn:
-            location["logicalLocations"] = [{"fullyQualifiedName": v.urn, "kind": "resource"}]
-        result = {
-            "ruleId": v.policy,
-            "level": _level(v.enforcement),
-            "message": {"text": f"{detail(v.message)} [{v.urn or 'stack'}]"},
-            "locations": [location],
-            # Stable across runs so code scanning tracks one alert per rule and resource.
-            "partialFingerprints": {"policyResource/v1": hashlib.sha256(f"{v.policy}|{v.urn}|{detail(v.message)}".encode()).hexdigest()},
-            "properties": {"enforcementLevel": v.enforcement, "severity": v.severity},
-        }
-        if v.policy in index:
-            result["ruleIndex"] = index[v.policy]
+    results = [_result(report, v, index, fallback) for v in report.violations]
+    # A waived finding stays visible to code scanning as a suppressed alert, with its waiver.
+    for w in report.waived:
+        result = _result(report, w.violation, index, fallback)
+        result["suppressions"] = [{
+            "kind": "external", "status": "accepted",
+            "justification": f"{w.waiver.reason} (owner {w.waiver.owner}, expires {w.waiver.expires.isoformat()}, "
+                             f"{w.waiver.ticket or 'no ticket'}, {w.waiver.source})",
+        }]
         results.append(result)
     document = {
         "$schema": SARIF_SCHEMA,
@@ -74,6 +67,8 @@ def render(report: Report, default_location: Location | None = None, **_: object
                 "rules": rules,
             }},
             "automationDetails": {"id": f"preflight/{report.kind}/{report.stack or 'manifests'}/"},
+            # Controls per status for each framework; the full matrix is in the JSON, HTML and Markdown reports.
+            "properties": {"compliance": {f"{t.name} {t.version}": t.counts() for t in matrix(report)}},
             "results": results,
             "invocations": [{"executionSuccessful": not report.errors, "toolExecutionNotifications": [
                 _notification(error) for error in report.errors
@@ -81,6 +76,25 @@ def render(report: Report, default_location: Location | None = None, **_: object
         }],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def _result(report: Report, v, index: dict[str, int], fallback: Location) -> dict:
+    where = report.location_of(v) or fallback
+    location = {"physicalLocation": {"artifactLocation": {"uri": where.path}, "region": {"startLine": max(where.line, 1)}}}
+    if v.urn:
+        location["logicalLocations"] = [{"fullyQualifiedName": v.urn, "kind": "resource"}]
+    result = {
+        "ruleId": v.policy,
+        "level": _level(v.enforcement),
+        "message": {"text": f"{detail(v.message)} [{v.urn or 'stack'}]"},
+        "locations": [location],
+        # Stable across runs so code scanning tracks one alert per rule and resource.
+        "partialFingerprints": {"policyResource/v1": hashlib.sha256(f"{v.policy}|{v.urn}|{detail(v.message)}".encode()).hexdigest()},
+        "properties": {"enforcementLevel": v.enforcement, "severity": v.severity},
+    }
+    if v.policy in index:
+        result["ruleIndex"] = index[v.policy]
+    return result
 
 
 def _notification(error) -> dict:

@@ -34,6 +34,11 @@ SETTLED = (
     "backupBucketName",
     "ciRoleName",
     "ciTrust",
+    "alarmTopicName",
+    "auditAlarmNames",
+    "reviewQueryNames",
+    "guardDutyManagedCentrally",
+    "guardDutyFindingsRuleName",
 )
 
 

@@ -59,6 +59,11 @@ SHAPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "backupKmsKeyArn": (_text, "a key ARN"),
     "ciRoleName": (_text, "a role name"),
     "ciTrust": (_trust, "an object with provider, issuer, subject and audience strings"),
+    "alarmTopicName": (_text, "an SNS topic name"),
+    "auditAlarmNames": (_texts, "a list of alarm names"),
+    "reviewQueryNames": (_texts, "a list of saved query names"),
+    "guardDutyManagedCentrally": (lambda v: isinstance(v, bool), "true or false"),
+    "guardDutyFindingsRuleName": (_text, "an EventBridge rule name"),
 }
 
 _BYTE_ORDER_MARKS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)

@@ -21,4 +21,8 @@ VERIFY_RULES = (
     "s3-public-access-block",
     "s3-tls-only",
     "iam-ci-oidc-trust-pinned",
+    "eks-audit-log-alarms",
+    "eks-audit-review-queries",
+    "sns-topic-kms",
+    "guardduty-eks-protection",
 )

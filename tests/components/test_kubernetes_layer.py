@@ -265,14 +265,14 @@ def test_foreach_rules_never_judge_a_delete(plan: Plan):
                                "secret-env-not-literal", "selinux-type", "selinux-user-role"]
 
 
-def test_kyverno_role_reads_only_this_stacks_repositories_and_signing_key(plan: Plan):
+def test_kyverno_role_reads_only_this_stacks_repositories_and_signing_keys(plan: Plan):
     statements = {s["Sid"]: s for s in role_policy(plan, f"devsecops-{plan.stack}-kyverno")}
     repos = sorted(f"arn:aws:ecr:eu-west-1:{ACCOUNTS[plan.stack]}:repository/devsecops-{plan.stack}/{i}" for i in ("frontend", "backend", "db-backup"))
     assert sorted(statements["ReadStackRepositories"]["Resource"]) == repos
-    assert statements["ReadSigningPublicKey"]["Action"] == ["kms:GetPublicKey", "kms:DescribeKey"]
-    assert statements["ReadSigningPublicKey"]["Resource"] == plan.outputs["signingKeyArn"]
+    assert statements["ReadSigningPublicKeys"]["Action"] == ["kms:GetPublicKey", "kms:DescribeKey"]
+    assert statements["ReadSigningPublicKeys"]["Resource"] == plan.outputs["signingKeyArns"] == [plan.outputs["signingKeyArn"]]
     assert statements["EcrLogin"]["Action"] == ["ecr:GetAuthorizationToken"]
-    assert set(statements) == {"EcrLogin", "ReadStackRepositories", "ReadSigningPublicKey"}
+    assert set(statements) == {"EcrLogin", "ReadStackRepositories", "ReadSigningPublicKeys"}
 
 
 def test_cluster_policies_are_the_catalogue_and_depend_on_the_release(plan: Plan):

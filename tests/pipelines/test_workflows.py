@@ -60,7 +60,8 @@ def test_only_jobs_that_reach_aws_get_an_oidc_token():
     }
     assert with_oidc == {
         ("infra-pr.yml", "preview"), ("deploy.yml", "dev"), ("deploy.yml", "prod"),
-        ("deploy-stack.yml", "up"), ("images.yml", "build"),
+        ("deploy-stack.yml", "up"), ("images.yml", "build"), ("images-promote.yml", "promote"),
+        ("images-rescan.yml", "rescan"),
     }
 
 

@@ -93,7 +93,9 @@ CONTROL_TITLES = {
     f"{NIST_190} 4.5.4": "Improper user access rights",
     f"{NIST_53} AC-3": "Access Enforcement",
     f"{NIST_53} AC-14": "Permitted Actions Without Identification or Authentication",
+    f"{NIST_53} AU-6": "Audit Record Review, Analysis, and Reporting",
     f"{NIST_53} AU-9": "Protection of Audit Information",
+    f"{NIST_53} CA-5": "Plan of Action and Milestones",
     f"{NIST_53} CM-2": "Baseline Configuration",
     f"{NIST_53} IA-5": "Authenticator Management",
     f"{NIST_53} SA-22": "Unsupported System Components",
@@ -101,6 +103,7 @@ CONTROL_TITLES = {
     f"{NIST_53} SC-8": "Transmission Confidentiality and Integrity",
     f"{NIST_53} SC-12": "Cryptographic Key Establishment and Management",
     f"{NIST_53} SC-28": "Protection of Information at Rest",
+    f"{NIST_53} SI-4": "System Monitoring",
     f"{FSBP} CloudWatch.16": "CloudWatch log groups should be retained for a specified time period",
     f"{FSBP} EC2.3": "Attached Amazon EBS volumes should be encrypted at-rest",
     f"{FSBP} EC2.6": "VPC flow logging should be enabled in all VPCs",
@@ -426,6 +429,32 @@ CLAIMS = {
     "helm-chart-version-pinned": {
         f"{NIST_53} CM-2": "checks what is installed is an exact, reviewed version. Not SP 800-190 4.1.5: a pinned "
                            "chart says nothing about the images it runs",
+    },
+    "policy-waivers-valid": {
+        f"{NIST_53} CA-5": "checks every accepted deviation from a rule is recorded with an owner and a reason and "
+                           "ends by a date within the environment's limit: the milestone CA-5 tracks remediation by",
+    },
+    # --- Supply chain and detection -----------------------------------------------------------------
+    "kyverno-image-attestations": {
+        f"{NIST_190} 4.1.1": "checks admission refuses an image whose signed scan is stale or reports a CRITICAL "
+                             "finding: vulnerability management enforced at deployment, as 4.1.1 asks",
+        f"{NIST_190} 4.1.5": "checks admission demands the SBOM and scan attestations signed by the stack's own keys",
+    },
+    "eks-audit-log-alarms": {
+        f"{NIST_53} AU-6": "checks the audit records are analysed for the named indications of misuse and reported to "
+                           "subscribed people",
+        f"{NIST_53} SI-4": "checks the cluster's API is monitored for the named attack indicators, with alerts",
+    },
+    "eks-audit-review-queries": {
+        f"{NIST_53} AU-6": "checks the weekly review has its saved queries on the audit log. Only their presence: "
+                           "that someone runs them weekly is a manual control",
+    },
+    "sns-topic-kms": {
+        f"{NIST_53} SC-28": "checks alert messages are encrypted at rest with a customer-managed key",
+    },
+    "guardduty-eks-protection": {
+        f"{NIST_53} SI-4": "checks threat detection runs on the cluster's audit log and its nodes' runtime, and its "
+                           "findings are routed to a target",
     },
 }
 

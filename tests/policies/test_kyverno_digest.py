@@ -4,7 +4,7 @@ from policies.workload_catalog import KyvernoParams
 
 
 def _verify_rule(failure_action: str) -> dict:
-    [policy] = [p for p in cluster_policies(KyvernoParams(failure_action=failure_action, cosign_public_key="PEM"))
+    [policy] = [p for p in cluster_policies(KyvernoParams(failure_action=failure_action, cosign_public_keys=("PEM",)))
                 if p["metadata"]["name"] == "verify-image-signatures"]
     [rule] = policy["spec"]["rules"]
     [verify] = rule["verifyImages"]

@@ -6,7 +6,7 @@ from policies import kyverno, pack
 from policies.secret_names import SECRET_NAME_PATTERN
 from policies.workload_catalog import CATALOG, KyvernoParams
 
-PARAMS = KyvernoParams(failure_action="Enforce", cosign_public_key="-----BEGIN PUBLIC KEY-----\nMFk...\n-----END PUBLIC KEY-----\n")
+PARAMS = KyvernoParams(failure_action="Enforce", cosign_public_keys=("-----BEGIN PUBLIC KEY-----\nMFk...\n-----END PUBLIC KEY-----\n",))
 CLUSTER_POLICY = "kubernetes:kyverno.io/v1:ClusterPolicy"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -56,7 +56,7 @@ def test_verify_images_uses_the_kms_public_key_and_the_ecr_patterns():
     doc = next(d for d in kyverno.cluster_policies(PARAMS) if d["metadata"]["name"] == "verify-image-signatures")
     verify = doc["spec"]["rules"][0]["verifyImages"][0]
     assert verify["imageReferences"] == list(PARAMS.signed_image_patterns)
-    assert verify["attestors"][0]["entries"][0]["keys"]["publicKeys"] == PARAMS.cosign_public_key
+    assert verify["attestors"][0]["entries"][0]["keys"]["publicKeys"] == PARAMS.cosign_public_keys[0]
     assert verify["verifyDigest"] is True and verify["required"] is True
 
 

@@ -18,22 +18,30 @@ from pathlib import Path
 import boto3
 from moto.eks.models import eks_backends
 
+from components.audit_detections import DEFAULT_THRESHOLDS, PERIOD_SECONDS, REVIEW_QUERIES, detections
 from moto_server import FAKE_CREDENTIALS
+from query_definitions import serve_query_definitions
 from preflight.stack_files import PROJECT_ROOT
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 DEV_ACCOUNT_ID = "111111111111"  # the account of the shipped dev stack
 REGION = "eu-west-1"
 CLUSTER = "devsecops-dev"
+CONTROLLER_NAMESPACES = ("kyverno", "argocd", "external-secrets")
 NODE_GROUP = "devsecops-dev-default"
 ISSUER = "token.actions.githubusercontent.com"
 SUBJECT = "repo:example-org/devsecops-platform:ref:refs/heads/main"
 AUDIENCE = "sts.amazonaws.com"
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 REPOSITORIES = {"frontend": "devsecops-dev/frontend", "backend": "devsecops-dev/backend", "db-backup": "devsecops-dev/db-backup"}
-KEY_ROLES = ("secrets", "logs", "ecr", "ebs", "backups", "app-secrets")
+KEY_ROLES = ("secrets", "logs", "ecr", "ebs", "backups", "app-secrets", "evidence", "alerts")
 BUCKET = f"devsecops-dev-db-backups-{ACCOUNT_ID}"
 CI_ROLE = "devsecops-dev-ci-images"
+TOPIC = "devsecops-dev-security-alarms"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{TOPIC}"
+ALARMS = {d.name: f"devsecops-dev-audit-{d.name}" for d in detections(CONTROLLER_NAMESPACES)}
+QUERIES = [f"devsecops-dev/weekly-review/{q.name}" for q in REVIEW_QUERIES]
+FINDINGS_RULE = "devsecops-dev-guardduty-findings"
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,10 @@ class AccountSpec:
     bucket_tls_only: bool = True
     ci_subject: str = SUBJECT
     ci_subject_operator: str = "StringEquals"
+    pod_exec_alarm_notifies: bool = True
+    topic_encrypted: bool = True
+    review_queries: tuple[str, ...] = tuple(QUERIES)
+    runtime_monitoring: str = "ENABLED"
 
 
 # One broken setting per rule: the account differs from the compliant one in exactly this.
@@ -85,6 +97,10 @@ BREAKS: dict[str, AccountSpec] = {
     "s3-public-access-block": AccountSpec(bucket_public_access_block=False),
     "s3-tls-only": AccountSpec(bucket_tls_only=False),
     "iam-ci-oidc-trust-pinned": AccountSpec(ci_subject="repo:example-org/*", ci_subject_operator="StringLike"),
+    "eks-audit-log-alarms": AccountSpec(pod_exec_alarm_notifies=False),
+    "sns-topic-kms": AccountSpec(topic_encrypted=False),
+    "eks-audit-review-queries": AccountSpec(review_queries=tuple(QUERIES[1:])),
+    "guardduty-eks-protection": AccountSpec(runtime_monitoring="DISABLED"),
 }
 
 
@@ -110,6 +126,8 @@ def build_account(endpoint_url: str, spec: AccountSpec = AccountSpec()) -> dict:
     _repositories(client("ecr"), spec, keys)
     _bucket(client("s3"), spec, keys)
     _ci_role(client("iam"), spec)
+    _detection(client("sns"), client("logs"), client("cloudwatch"), spec, keys)
+    _guardduty(client("guardduty"), client("events"), spec)
     return stack_outputs(keys)
 
 
@@ -131,6 +149,11 @@ def stack_outputs(keys: dict[str, str]) -> dict:
         "ciRoleName": CI_ROLE,
         "ciRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/{CI_ROLE}",
         "ciTrust": {"provider": "github", "issuer": ISSUER, "subject": SUBJECT, "audience": AUDIENCE},
+        "alarmTopicName": TOPIC,
+        "auditAlarmNames": list(ALARMS.values()),
+        "reviewQueryNames": QUERIES,
+        "guardDutyManagedCentrally": False,
+        "guardDutyFindingsRuleName": FINDINGS_RULE,
     }
 
 
@@ -243,3 +266,34 @@ def _trust_conditions(spec: AccountSpec) -> dict:
     conditions: dict = {"StringEquals": {f"{ISSUER}:aud": AUDIENCE}}
     conditions.setdefault(spec.ci_subject_operator, {})[f"{ISSUER}:sub"] = spec.ci_subject
     return conditions
+
+
+def _detection(sns, logs, cloudwatch, spec: AccountSpec, keys: dict[str, str]) -> None:
+    sns.create_topic(Name=TOPIC, Attributes={"KmsMasterKeyId": keys["alerts"]} if spec.topic_encrypted else {})
+    sns.subscribe(TopicArn=TOPIC_ARN, Protocol="email", Endpoint="platform-dev-alerts@example.org")
+    group = f"/aws/eks/{CLUSTER}/cluster"
+    namespace = f"DevSecOps/EKSAudit/{CLUSTER}"
+    for detection in detections(CONTROLLER_NAMESPACES):
+        logs.put_metric_filter(logGroupName=group, filterName=f"{CLUSTER}-{detection.name}", filterPattern=detection.pattern,
+                               metricTransformations=[{"metricName": detection.name, "metricNamespace": namespace,
+                                                       "metricValue": "1"}])
+        notifies = spec.pod_exec_alarm_notifies or detection.name != "podExec"
+        cloudwatch.put_metric_alarm(
+            AlarmName=ALARMS[detection.name], Namespace=namespace, MetricName=detection.name, Statistic="Sum",
+            Period=PERIOD_SECONDS, EvaluationPeriods=1, Threshold=DEFAULT_THRESHOLDS[detection.name],
+            ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+            ActionsEnabled=True, AlarmActions=[TOPIC_ARN] if notifies else [],
+        )
+    serve_query_definitions()  # moto has no saved queries (query_definitions.py)
+    for name in spec.review_queries:
+        logs.put_query_definition(name=name, logGroupNames=[group], queryString="fields @timestamp")
+
+
+def _guardduty(guardduty, events, spec: AccountSpec) -> None:
+    guardduty.create_detector(Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES", Features=[
+        {"Name": "EKS_AUDIT_LOGS", "Status": "ENABLED"},
+        {"Name": "EKS_RUNTIME_MONITORING", "Status": spec.runtime_monitoring,
+         "AdditionalConfiguration": [{"Name": "EKS_ADDON_MANAGEMENT", "Status": "ENABLED"}]},
+    ])
+    events.put_rule(Name=FINDINGS_RULE, EventPattern=json.dumps({"source": ["aws.guardduty"]}), State="ENABLED")
+    events.put_targets(Rule=FINDINGS_RULE, Targets=[{"Id": "alarm-topic", "Arn": TOPIC_ARN}])
