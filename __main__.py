@@ -21,6 +21,7 @@ from components.network_policies import (
     Edge, NetworkPolicies, NetworkPoliciesArgs, PlatformAllowance, call_graph_policies, graph_from_services, platform_policies,
 )
 from components.registry import Registry, RegistryArgs, repository_arn, repository_name
+from components.restore_drill import RestoreDrill, RestoreDrillArgs
 from components.secrets import APP_SECRET_NAME, DB_PASSWORD_KEY, AppSecrets, AppSecretsArgs
 from policies.kyverno_exceptions import stack_exceptions
 
@@ -81,8 +82,8 @@ oidc = {"oidc_provider_arn": cluster.oidc_provider_arn, "oidc_issuer": cluster.o
 
 app_namespace = RestrictedNamespace("app-namespace", RestrictedNamespaceArgs(
     name=APP_NAMESPACE, kubernetes_version=cfg.kubernetes_version, provider=k8s,
-    # Room for every service's replicas, plus the backup job and the backup freshness job.
-    quota=workload_quota([(s.resources, s.replicas) for s in cfg.services.values()] + [(BACKUP_RESOURCES, 2)]),
+    # Room for every service's replicas, plus the backup job, the backup freshness job and the restore drill.
+    quota=workload_quota([(s.resources, s.replicas) for s in cfg.services.values()] + [(BACKUP_RESOURCES, 3)]),
 ))
 in_app_namespace = (app_namespace.namespace,)
 
@@ -116,6 +117,13 @@ database = Database("database", DatabaseArgs(
     prefix=prefix, account_id=cfg.account_id, region=cfg.region, namespace=APP_NAMESPACE, service=database_service,
     backup=cfg.backup, part_of=prefix, secret_name=APP_SECRET_NAME, secret_key=DB_PASSWORD_KEY,
     backups_kms_key_arn=keys.arn("backups"), protect=cfg.is_prod, provider=k8s, depends_on=synced_secret, **oidc,
+))
+
+# Weekly proof that the newest backup restores and is consistent; runs as the backup job.
+RestoreDrill("restore-drill", RestoreDrillArgs(
+    namespace=APP_NAMESPACE, service=database_service, backup=cfg.backup, part_of=prefix,
+    secret_name=APP_SECRET_NAME, secret_key=DB_PASSWORD_KEY, bucket_name=database.backup_bucket.bucket.bucket,
+    backups_kms_key_arn=keys.arn("backups"), region=cfg.region, provider=k8s, depends_on=(database,),
 ))
 
 app = App("app", AppArgs(

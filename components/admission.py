@@ -34,6 +34,10 @@ WEBHOOK_TIMEOUT_SECONDS = 15
 ECR_READ_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages")
 CONTROLLERS = ("admissionController", "backgroundController", "cleanupController", "reportsController")
 CONTROLLER_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+# Every Kyverno pod runs as this uid/gid (Argo CD 10200, External Secrets 10300, the app 10001-10003).
+UID = 10100
+# The chart's hook and cleanup jobs, each with its own pod and container security context.
+JOBS = (("webhooksCleanup",), ("policyReportsCleanup",), ("cleanupJobs", "admissionReports"), ("cleanupJobs", "clusterAdmissionReports"))
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,23 @@ def controller_values(name: str, high_availability: bool) -> dict:
     replicas = (3 if name == "admissionController" else 2) if high_availability else 1
     # The chart reads the admission controller's resources under `container`, the other
     # controllers' at their top level; a key in the wrong place is silently ignored.
-    resources = {"container": {"resources": CONTROLLER_RESOURCES}} if name == "admissionController" else {"resources": CONTROLLER_RESOURCES}
-    return {"replicas": replicas, **resources}
+    # Container security contexts sit beside the resources; the admission controller's init container has its own.
+    container = {"resources": CONTROLLER_RESOURCES, "securityContext": helm.container_identity(UID)}
+    if name == "admissionController":
+        container = {"container": container, "initContainer": {"securityContext": helm.container_identity(UID)}}
+    return {"replicas": replicas, "podSecurityContext": helm.pod_identity(UID), **container}
+
+
+def job_identities() -> dict:
+    """The hook and cleanup jobs run as UID too (the hooks' container default is runAsUser 65534)."""
+    values: dict = {}
+    for path in JOBS:
+        *parents, job = path
+        target = values
+        for key in parents:
+            target = target.setdefault(key, {})
+        target[job] = {"podSecurityContext": helm.pod_identity(UID), "securityContext": helm.container_identity(UID)}
+    return values
 
 
 def service_account(name: str, role_arn: pulumi.Input[str]) -> dict:
@@ -78,7 +97,7 @@ def service_account(name: str, role_arn: pulumi.Input[str]) -> dict:
 
 
 def chart_values(args: AdmissionArgs, role_arn: pulumi.Input[str], reports_role_arn: pulumi.Input[str]) -> dict:
-    values = {name: controller_values(name, args.high_availability) for name in CONTROLLERS}
+    values = {name: controller_values(name, args.high_availability) for name in CONTROLLERS} | job_identities()
     # Signature verification reads ECR and KMS with the IRSA role; the SDKs need the region. The
     # chart reads the admission controller's env under `container`, the reports controller's at its top.
     region = [{"name": "AWS_REGION", "value": args.region}]

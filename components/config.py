@@ -91,6 +91,7 @@ class BackupSettings:
     retention_days: int
     max_age_hours: int
     image: str
+    restore_drill_schedule: str
 
 
 @dataclass(frozen=True)
@@ -372,6 +373,7 @@ def _build(s: dict[str, Any], region: str, stack: str, sso_secret: pulumi.Output
             retention_days=s["backupRetentionDays"],
             max_age_hours=s["backupMaxAgeHours"],
             image=s["backupImage"],
+            restore_drill_schedule=s["restoreDrillSchedule"],
         ),
         evidence_retention_days=s["evidenceRetentionDays"],
         detection=DetectionSettings(

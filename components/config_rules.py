@@ -66,6 +66,7 @@ SETTINGS = {
     "argocdAdminGroups": "array",
     "argocdReadonlyGroups": "array",
     "backupSchedule": "string",
+    "restoreDrillSchedule": "string",
     "backupRetentionDays": "integer",
     "backupMaxAgeHours": "integer",
     "backupImage": "string",
@@ -725,11 +726,16 @@ def check_database(s: dict[str, Any]) -> list[ConfigProblem]:
     return []
 
 
-def check_backups(s: dict[str, Any], registry_host: str, stack: str) -> list[ConfigProblem]:
-    fields = s["backupSchedule"].split()
-    problems = []
+def _cron_problems(key: str, schedule: str, example: str) -> list[ConfigProblem]:
+    fields = schedule.split()
     if len(fields) != 5 or not all(_CRON_FIELD.fullmatch(f) for f in fields):
-        problems.append(problem("backupSchedule", s["backupSchedule"], "a five-field cron schedule, e.g. 0 2 * * *"))
+        return [problem(key, schedule, f"a five-field cron schedule, e.g. {example}")]
+    return []
+
+
+def check_backups(s: dict[str, Any], registry_host: str, stack: str) -> list[ConfigProblem]:
+    problems = _cron_problems("backupSchedule", s["backupSchedule"], "0 2 * * *")
+    problems += _cron_problems("restoreDrillSchedule", s["restoreDrillSchedule"], "0 4 * * 0")
     problems += _in_range("backupRetentionDays", s["backupRetentionDays"], 1, 3650)
     problems += _in_range("backupMaxAgeHours", s["backupMaxAgeHours"], 1, 720)
     if s["environment"] == "prod" and s["backupRetentionDays"] < PROD_MIN_BACKUP_RETENTION_DAYS:

@@ -22,6 +22,7 @@ SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "app" / "db-backup"
 # Where the db-backup image keeps its scripts; the ConfigMap replaces them with the repository's.
 SCRIPTS_MOUNT = "/app"
 BACKUP_WORKLOAD = "db-backup"
+SCRIPTS_CONFIG_MAP = f"{BACKUP_WORKLOAD}-scripts"
 BACKUP_PREFIX = "postgres/"
 # High fixed uids/gids, one per workload, matching no user of a node or an image. The postgres
 # image runs as any uid (its entrypoint gives initdb a passwd entry through nss_wrapper, in /tmp)
@@ -125,11 +126,12 @@ def freshness_env(backup: BackupSettings, bucket_name: pulumi.Input[str], region
 
 def cronjob_spec(
     backup: BackupSettings, part_of: str, script: str, schedule: str, env: list[dict], scripts_config_map: str,
-    secrets: dict | None = None,
+    secrets: dict | None = None, *, tmp_volume: dict = TMP_VOLUME, backoff_limit: int = 2,
+    deadline_seconds: int = BACKUP_DEADLINE_SECONDS,
 ) -> dict:
     """A CronJob running one backup script; `secrets` is the app secret's volume, for a job that logs in."""
     mounts = [{"name": "scripts", "mountPath": SCRIPTS_MOUNT, "readOnly": True}, dict(TMP_MOUNT)]
-    volumes = [{"name": "scripts", "configMap": {"name": scripts_config_map, "defaultMode": 0o444}}, dict(TMP_VOLUME)]
+    volumes = [{"name": "scripts", "configMap": {"name": scripts_config_map, "defaultMode": 0o444}}, dict(tmp_volume)]
     if secrets is not None:
         mounts.append(dict(SECRETS_VOLUME_MOUNT))
         volumes.append(secrets)
@@ -161,8 +163,8 @@ def cronjob_spec(
         "successfulJobsHistoryLimit": 3,
         "failedJobsHistoryLimit": 3,
         "jobTemplate": {"spec": {
-            "backoffLimit": 2,
-            "activeDeadlineSeconds": BACKUP_DEADLINE_SECONDS,
+            "backoffLimit": backoff_limit,
+            "activeDeadlineSeconds": deadline_seconds,
             "ttlSecondsAfterFinished": 86400,
             "template": {"metadata": {"labels": labels(BACKUP_WORKLOAD, part_of)}, "spec": pod},
         }},
@@ -253,7 +255,7 @@ class Database(pulumi.ComponentResource):
             automount_service_account_token=False, opts=k8s_opts,
         )
         scripts = k8s.core.v1.ConfigMap(
-            f"{name}-backup-scripts", metadata={**backup_metadata, "name": f"{BACKUP_WORKLOAD}-scripts"},
+            f"{name}-backup-scripts", metadata={**backup_metadata, "name": SCRIPTS_CONFIG_MAP},
             data=backup_scripts(), opts=k8s_opts,
         )
         after_scripts = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[backup_account, scripts]))
@@ -262,7 +264,7 @@ class Database(pulumi.ComponentResource):
             spec=cronjob_spec(
                 args.backup, args.part_of, "backup.py", args.backup.schedule,
                 backup_env(service, args.secret_key, bucket.bucket, args.backups_kms_key_arn, args.region),
-                f"{BACKUP_WORKLOAD}-scripts", secret_volume(args.secret_name, [args.secret_key]),
+                SCRIPTS_CONFIG_MAP, secret_volume(args.secret_name, [args.secret_key]),
             ),
             opts=after_scripts,
         )
@@ -272,7 +274,7 @@ class Database(pulumi.ComponentResource):
             f"{name}-backup-freshness", metadata={**backup_metadata, "name": f"{BACKUP_WORKLOAD}-freshness"},
             spec=cronjob_spec(
                 args.backup, args.part_of, "freshness.py", FRESHNESS_SCHEDULE,
-                freshness_env(args.backup, bucket.bucket, args.region), f"{BACKUP_WORKLOAD}-scripts",
+                freshness_env(args.backup, bucket.bucket, args.region), SCRIPTS_CONFIG_MAP,
             ),
             opts=after_scripts,
         )

@@ -16,6 +16,8 @@ NAMESPACE = "argocd"
 PROJECT = "platform-app"
 IN_CLUSTER = "https://kubernetes.default.svc"
 COMPONENT_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+# Every Argo CD pod runs as this uid/gid (Kyverno 10100, External Secrets 10300, the app 10001-10003).
+UID = 10200
 # Objects the stack itself owns in the app namespace; Git must not override them.
 STACK_OWNED_KINDS = ("ResourceQuota", "LimitRange", "NetworkPolicy")
 # Nor may Git grant anyone API rights in the namespace (the app's pods run without tokens).
@@ -41,6 +43,9 @@ def chart_values(settings: GitOpsSettings, high_availability: bool) -> dict:
         "admin.enabled": not settings.sso_enabled,
     }
     values = {
+        # The chart applies global.securityContext to the pods of server, repo-server, controller and
+        # applicationset; redis and the job that creates its password have their own contexts.
+        "global": {"securityContext": helm.pod_identity(UID)},
         "configs": {
             "cm": cm,
             # TLS stays on at the server; nothing reaches it from outside the cluster anyway.
@@ -51,7 +56,10 @@ def chart_values(settings: GitOpsSettings, high_availability: bool) -> dict:
         "server": {"replicas": replicas, "service": {"type": "ClusterIP"}, "ingress": {"enabled": False}, "resources": COMPONENT_RESOURCES},
         "repoServer": {"replicas": replicas, "resources": COMPONENT_RESOURCES},
         "controller": {"replicas": 1, "resources": COMPONENT_RESOURCES},
-        "redis": {"resources": COMPONENT_RESOURCES},
+        # Redis runs with persistence off (the chart passes --save "" --appendonly no), so the official
+        # image writes nothing and needs no directory owned by its own uid 999.
+        "redis": {"resources": COMPONENT_RESOURCES, "securityContext": helm.pod_identity(UID)},
+        "redisSecretInit": {"containerSecurityContext": helm.container_identity(UID)},
         # SSO goes straight to the OIDC provider; Dex would be one more service to secure.
         "dex": {"enabled": False},
         "notifications": {"enabled": False},

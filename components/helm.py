@@ -23,6 +23,18 @@ ARGO_CD = Chart("argo-cd", "9.1.0", "https://argoproj.github.io/argo-helm")
 EXTERNAL_SECRETS = Chart("external-secrets", "1.3.2", "https://charts.external-secrets.io")
 
 
+def pod_identity(uid: int) -> dict:
+    """A chart's pods run as one fixed, high uid/gid of the stack's choosing, never the image's or
+    chart's default. fsGroup makes the emptyDir volumes the charts mount writable for that uid."""
+    return {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid}
+
+
+def container_identity(uid: int) -> dict:
+    """The same identity on a container: a chart's container default (e.g. runAsUser: 1000) wins over
+    the pod's. Helm merges this map into the chart's, so its other hardening stays."""
+    return {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid}
+
+
 def release(
     name: str, chart: Chart, namespace: str, values: Mapping[str, Any], *,
     provider: k8s.Provider, parent: pulumi.Resource, depends_on: list[pulumi.Resource],

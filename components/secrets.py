@@ -27,11 +27,15 @@ APP_SECRET_NAME = "app-secrets"
 DB_PASSWORD_KEY = "db-password"
 WEBHOOK_PORT = 10250
 CONTROLLER_RESOURCES = {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
+# Every External Secrets pod runs as this uid/gid (Kyverno 10100, Argo CD 10200, the app 10001-10003).
+UID = 10300
 
 
 def chart_values(high_availability: bool) -> dict:
     replicas = 2 if high_availability else 1
-    component = {"replicaCount": replicas, "resources": CONTROLLER_RESOURCES}
+    # The chart's container default is runAsUser 1000, so the identity goes on the container too.
+    identity = {"podSecurityContext": helm.pod_identity(UID), "securityContext": helm.container_identity(UID)}
+    component = {"replicaCount": replicas, "resources": CONTROLLER_RESOURCES, **identity}
     # Replicas of the controller must elect a leader, or each reconciles every ExternalSecret.
     ha = {"leaderElect": high_availability, "podDisruptionBudget": {"enabled": high_availability}}
     return {

@@ -38,6 +38,8 @@ BAD_INPUTS = [
     ({**SSO, "argocdAdminGroups": []}, "dev", "devsecops-platform:argocdAdminGroups", "at least one SSO group"),
     ({**SSO, "argocdReadonlyGroups": ["dev,ops"]}, "dev", "devsecops-platform:argocdReadonlyGroups[0]", "without commas"),
     ({"backupSchedule": "daily"}, "dev", "devsecops-platform:backupSchedule", "five-field cron"),
+    ({"restoreDrillSchedule": "weekly"}, "dev", "devsecops-platform:restoreDrillSchedule", "five-field cron schedule, e.g. 0 4 * * 0"),
+    ({"restoreDrillSchedule": "0 4 * * SUN"}, "prod", "devsecops-platform:restoreDrillSchedule", "five-field cron"),
     ({"backupRetentionDays": 0}, "dev", "devsecops-platform:backupRetentionDays", "from 1 to 3650"),
     ({"backupRetentionDays": 7}, "prod", "devsecops-platform:backupRetentionDays", "30 or more when environment is prod"),
     ({"backupImage": f"{DEV_REGISTRY}/devsecops-dev/db-backup:1.0.0"}, "dev", "devsecops-platform:backupImage", "pinned by digest"),

@@ -75,6 +75,24 @@ EXTERNAL_SECRETS_KEYS = {
     ("certController", "replicaCount"), ("certController", "resources"),
 }
 
+# Security contexts that give each chart's pods the stack's fixed identity (test_chart_identities).
+# Read from the closest chart versions available, not the pinned ones (to confirm against them):
+# Kyverno: a vendored 3.x charts/kyverno/values.yaml (linode/apl-core@76aad767); Argo CD:
+# argoproj/argo-helm charts/argo-cd/values.yaml@004041de (global.securityContext, redis.securityContext)
+# and templates/redis/deployment.yaml@05f7c6c2, redisSecretInit.containerSecurityContext only from
+# values written against 9.x charts; External Secrets: deploy/charts/external-secrets/values.yaml@00c5cec5.
+KYVERNO_KEYS |= {
+    *((controller, "podSecurityContext") for controller in ("admissionController", "backgroundController", "cleanupController", "reportsController")),
+    ("admissionController", "container", "securityContext"), ("admissionController", "initContainer", "securityContext"),
+    *((controller, "securityContext") for controller in ("backgroundController", "cleanupController", "reportsController")),
+    *((*job, key) for job in (("webhooksCleanup",), ("policyReportsCleanup",), ("cleanupJobs", "admissionReports"),
+                              ("cleanupJobs", "clusterAdmissionReports")) for key in ("podSecurityContext", "securityContext")),
+}
+ARGO_CD_KEYS |= {("global", "securityContext"), ("redis", "securityContext"), ("redisSecretInit", "containerSecurityContext")}
+EXTERNAL_SECRETS_KEYS |= {
+    (*component, key) for component in ((), ("webhook",), ("certController",)) for key in ("podSecurityContext", "securityContext")
+}
+
 
 def value_paths(values: dict, documented: set[tuple[str, ...]], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Every path the values set, each cut where a documented key starts its free-form content."""
@@ -105,7 +123,8 @@ def test_every_kubernetes_resource_uses_the_cluster_provider(plan: Plan):
 def test_workloads_run_restricted(plan: Plan):
     docs = workloads(plan)
     assert sorted((d["kind"], d["metadata"]["name"]) for d in docs) == [
-        ("CronJob", "db-backup"), ("CronJob", "db-backup-freshness"), ("Deployment", "backend"), ("Deployment", "frontend"),
+        ("CronJob", "db-backup"), ("CronJob", "db-backup-freshness"), ("CronJob", "db-backup-restore-drill"),
+        ("Deployment", "backend"), ("Deployment", "frontend"),
         ("StatefulSet", "postgres"),
     ]
     for doc in docs:
@@ -150,7 +169,7 @@ def test_workloads_read_secrets_only_as_read_only_files(plan: Plan):
                     readers[doc["metadata"]["name"]] = (env["name"], key)
     assert readers == {
         "backend": ("DB_PASSWORD_FILE", DB_PASSWORD_KEY), "postgres": ("POSTGRES_PASSWORD_FILE", DB_PASSWORD_KEY),
-        "db-backup": ("PGPASSWORD_FILE", DB_PASSWORD_KEY),
+        "db-backup": ("PGPASSWORD_FILE", DB_PASSWORD_KEY), "db-backup-restore-drill": ("PGPASSWORD_FILE", DB_PASSWORD_KEY),
     }
     assert APP_SECRET_KEYS == (DB_PASSWORD_KEY,)  # the config rule and the synced Secret name the same key
 
@@ -163,7 +182,8 @@ def test_every_workload_runs_as_its_own_high_uid(plan: Plan):
         assert context["runAsUser"] == context["runAsGroup"] == context["fsGroup"] >= 10000, doc["metadata"]["name"]
         assert all(c["securityContext"]["runAsUser"] == context["runAsUser"] for c in spec["containers"])
         uids[doc["metadata"]["name"]] = context["runAsUser"]
-    assert uids == {"frontend": 10001, "backend": 10001, "postgres": 10002, "db-backup": 10003, "db-backup-freshness": 10003}
+    assert uids == {"frontend": 10001, "backend": 10001, "postgres": 10002, "db-backup": 10003, "db-backup-freshness": 10003,
+                    "db-backup-restore-drill": 10003}
 
 
 def test_replicas_spread_over_zones_in_prod_only(plan: Plan):
@@ -196,9 +216,9 @@ def test_namespaces_are_restricted_and_the_app_namespace_has_quota_and_limits(pl
     assert quota["metadata"]["namespace"] == "app"
     hard = quota["spec"]["hard"]
     assert hard["services.loadbalancers"] == "0" and hard["services.nodeports"] == "0"
-    # Room for every replica and a surge twin: dev runs 1+1+1 replicas, the backup and the freshness job.
+    # Room for every replica and a surge twin: dev runs 1+1+1 replicas, the backup, the freshness job and the restore drill.
     if plan.stack == "dev":
-        assert hard["pods"] == "10" and hard["limits.cpu"] == "6000m"
+        assert hard["pods"] == "12" and hard["limits.cpu"] == "7000m"
 
 
 # --- Kyverno ------------------------------------------------------------------------------------
