@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.policy_documents import to_json
+from components.private_bucket import private_bucket_parts
 
 
 def tls_only_policy(bucket_arn: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -47,24 +48,7 @@ class BackupBucket(pulumi.ComponentResource):
             f"{name}-ownership", bucket=bucket_id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child,
         )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access", bucket=bucket_id,
-            block_public_acls=True, ignore_public_acls=True, block_public_policy=True, restrict_public_buckets=True, opts=child,
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=bucket_id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption", bucket=bucket_id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn,
-                ),
-                bucket_key_enabled=True,
-            )],
-            opts=child,
-        )
+        public_access, _ = private_bucket_parts(name, bucket_id, args.kms_key_arn, child)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle", bucket=bucket_id,
             rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(

@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.policy_documents import document, to_json
+from components.private_bucket import private_bucket_parts
 
 # What would remove evidence or weaken its lock. Denied to "*": an explicit Deny outranks any Allow.
 DENIED_TO_EVERYONE = (
@@ -58,14 +59,7 @@ class EvidenceBucket(pulumi.ComponentResource):
             f"{name}-ownership", bucket=bucket_id,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=child,
         )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access", bucket=bucket_id,
-            block_public_acls=True, ignore_public_acls=True, block_public_policy=True, restrict_public_buckets=True, opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=bucket_id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"), opts=child,
-        )
+        public_access, versioning = private_bucket_parts(name, bucket_id, args.kms_key_arn, child)
         aws.s3.BucketObjectLockConfiguration(
             f"{name}-object-lock", bucket=bucket_id, object_lock_enabled="Enabled",
             rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
@@ -73,16 +67,6 @@ class EvidenceBucket(pulumi.ComponentResource):
                     mode="COMPLIANCE", days=args.retention_days),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption", bucket=bucket_id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn,
-                ),
-                bucket_key_enabled=True,
-            )],
-            opts=child,
         )
         # After the public access block, so S3 never sees a moment where a policy could be public.
         aws.s3.BucketPolicy(
