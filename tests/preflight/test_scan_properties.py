@@ -219,12 +219,14 @@ def test_the_unmutated_manifests_are_judged_in_full():
 
 # --- bounded memory -----------------------------------------------------------------------------
 
-# The child reads its own peak, so no other process of the test run counts in it.
+# The child reads its own peak: VmHWM, the high-water mark of its own memory, which exec starts
+# afresh. (ru_maxrss would not do: after fork and exec it still carries the test run's own peak.)
 CHILD = """
-import resource, sys
+import re, sys
+from pathlib import Path
 from preflight.__main__ import main
 status = main(sys.argv[1:])
-print(status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(status, re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1))
 """
 PEAK_LIMIT_MIB = 256
 
