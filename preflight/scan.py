@@ -24,7 +24,9 @@ from preflight.waivers import limit_in
 
 # Stack rules that judge a set of Kubernetes objects by themselves. Other stack rules relate
 # Kubernetes objects to the AWS side (vpc-cni, Helm releases) and mean nothing for bare manifests.
-MANIFEST_SET_RULES = ("k8s-default-deny-network-policy", "k8s-workload-network-policy")
+MANIFEST_SET_RULES = ("k8s-default-deny-network-policy", "k8s-workload-network-policy",
+                      # Stack rules only so that they can read every kubernetes: type without listing them.
+                      "k8s-api-version-removed", "k8s-api-version-deprecated")
 NOTHING_JUDGED = "no Kubernetes objects found: nothing was judged, so the scan cannot pass"
 
 

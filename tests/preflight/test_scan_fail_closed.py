@@ -208,13 +208,17 @@ def test_unknown_types_without_a_pod_spec_are_not_errors(preflight, tmp_path):
     # neither carries a pod, and neither may fail the gate.
     policy = {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "p"},
               "spec": {"rules": [{"name": "r", "validate": {"pattern": {"spec": {"containers": [{"image": "!*:latest"}]}}}}]}}
-    schema = {"apiVersion": "apiextensions.k8s.io/v1beta1", "kind": "CustomResourceDefinition", "metadata": {"name": "w.example.com"},
-              "spec": {"validation": {"openAPIV3Schema": {"properties": {"spec": {"properties": {"containers": {"type": "array"}}}}}}}}
+    schema = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "w.example.com"},
+              "spec": {"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {
+                  "properties": {"spec": {"properties": {"containers": {"type": "array"}}}}}}}]}}
+    # A schema reached through mappings only: `containers` describes, it holds no containers.
+    described = {"apiVersion": "example.com/v1", "kind": "Schema", "metadata": {"name": "s"},
+                 "spec": {"properties": {"spec": {"properties": {"containers": {"type": "array"}}}}}}
     config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "apps"}, "data": {"containers": "[web]"}}
-    (tmp_path / "other.yaml").write_text(yaml.safe_dump_all([policy, schema, config]))
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump_all([policy, schema, described, config]))
     status, document = scan(preflight, tmp_path)
     assert document["errors"] == [] and status == 0
-    assert len(document["resources"]) == 3
+    assert len(document["resources"]) == 4
 
 
 def test_items_on_an_object_that_is_not_a_list_kind_is_an_error(preflight, tmp_path):
