@@ -25,20 +25,25 @@ def failure_action(control: WorkloadControl, params: KyvernoParams) -> str:
     return "Enforce" if control.severity == Severity.CRITICAL else params.failure_action
 
 
-def _exclude(kinds: tuple[str, ...], params: KyvernoParams) -> dict | None:
+def _exclude(control: WorkloadControl, params: KyvernoParams) -> dict | None:
     """Namespaced kinds skip the excluded namespaces, a Namespace is skipped by its name, and a
-    PersistentVolume belongs to no namespace, so nothing excludes it."""
+    PersistentVolume belongs to no namespace, so nothing excludes it. Objects the control names are
+    skipped too, of its own kinds only."""
+    kinds = control.kyverno_kinds
     if kinds == ("PersistentVolume",):
         return None
     key = "names" if kinds == ("Namespace",) else "namespaces"
-    return {"any": [{"resources": {key: list(params.excluded_namespaces)}}]}
+    entries = [{"resources": {key: list(params.excluded_namespaces)}}]
+    if control.kyverno_excluded_names:
+        entries.append({"resources": {"kinds": list(kinds), "names": list(control.kyverno_excluded_names)}})
+    return {"any": entries}
 
 
 def cluster_policy(control: WorkloadControl, params: KyvernoParams) -> dict:
     action = failure_action(control, params)
     params = replace(params, failure_action=action)
     match = {"any": [{"resources": {"kinds": list(control.kyverno_kinds)}}]}
-    exclude = _exclude(control.kyverno_kinds, params)
+    exclude = _exclude(control, params)
     scope = {"match": match, **({"exclude": exclude} if exclude else {})}
     rules = [{"name": r.name, **scope, **r.body(params)} for r in control.kyverno_rules]
     annotations = {

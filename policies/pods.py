@@ -22,8 +22,9 @@ WORKLOADS = {
 }
 NAMESPACE = "kubernetes:core/v1:Namespace"
 PERSISTENT_VOLUME = "kubernetes:core/v1:PersistentVolume"
+SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 # Kinds the workload catalogue also judges that carry no pod spec, by resource type.
-OTHER_KINDS = {"Namespace": NAMESPACE, "PersistentVolume": PERSISTENT_VOLUME}
+OTHER_KINDS = {"Namespace": NAMESPACE, "PersistentVolume": PERSISTENT_VOLUME, "ServiceAccount": SERVICE_ACCOUNT}
 
 
 def types_of_kinds(kinds: Iterable[str]) -> tuple[str, ...]:

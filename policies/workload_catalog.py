@@ -87,6 +87,9 @@ class WorkloadControl:
     kyverno_rules: tuple[KyvernoRule, ...]
     crossguard_kinds: tuple[str, ...] = ALL_WORKLOAD_KINDS
     kyverno_kinds: tuple[str, ...] = ("Pod",)
+    # Objects of kyverno_kinds Kyverno skips by name: ones Kubernetes itself creates and the program
+    # does not manage, so no change to the stack could make them comply.
+    kyverno_excluded_names: tuple[str, ...] = ()
     config: Mapping[str, dict] = field(default_factory=dict)
     url: str = "https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted"
 
@@ -418,6 +421,26 @@ def _automount(resource_type, props, config):
     at, spec = _pod(resource_type, props)
     if flag(spec, "automountServiceAccountToken", at=at) is not False:
         yield "the service account token is mounted (automountServiceAccountToken is not false)"
+
+
+DEFAULT_ACCOUNT = "default"
+# The deprecated serviceAccount spelling counts where serviceAccountName is unset or empty, as the
+# API server reads them; '' when neither names an account.
+_ACCOUNT_NAME = "request.object.spec.serviceAccountName || request.object.spec.serviceAccount || ''"
+
+
+def _own_service_account(resource_type, props, config):
+    at, spec = _pod(resource_type, props)
+    name = text(spec, "serviceAccountName", at=at) or text(spec, "serviceAccount", at=at)
+    if not name:
+        yield f"{at} names no service account, so its pods run as the namespace's default one"
+    elif name == DEFAULT_ACCOUNT:
+        yield f"{at}.serviceAccountName is the namespace's default service account"
+
+
+def _account_automount(resource_type, props, config):
+    if flag(props, "automountServiceAccountToken") is not False:
+        yield "automountServiceAccountToken is not false: every pod using this account mounts its API token"
 
 
 def _names_a_secret_file(name: str, env) -> bool:
@@ -874,6 +897,45 @@ CATALOG: tuple[WorkloadControl, ...] = (
                 pattern={"spec": {"automountServiceAccountToken": False}})),
         ),
         url="https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/",
+    ),
+    WorkloadControl(
+        rule="k8s-no-default-service-account",
+        description="Workloads run as their own service account, never the namespace's default one.",
+        severity=Severity.MEDIUM,
+        controls=(cis_eks("4.1.5"), cis_k8s("5.1.5")),
+        remediation="Create a ServiceAccount per workload and set serviceAccountName to it.",
+        check=_own_service_account,
+        kyverno_policy="disallow-default-service-account",
+        kyverno_rules=(
+            KyvernoRule("require-own-service-account", lambda p: _deny(
+                "Pods must run as their own ServiceAccount, not the namespace's default one.", p,
+                [{"key": f"{{{{ {_ACCOUNT_NAME} }}}}", "operator": "Equals", "value": name}
+                 for name in ("", DEFAULT_ACCOUNT)])),
+        ),
+        url="https://kubernetes.io/docs/concepts/security/service-accounts/",
+    ),
+    WorkloadControl(
+        rule="k8s-service-account-no-automount",
+        description="ServiceAccounts set automountServiceAccountToken false; a pod that calls the API opts in "
+                    "itself.",
+        severity=Severity.MEDIUM,
+        controls=(cis_eks("4.1.6"), cis_k8s("5.1.6")),
+        remediation="Set automountServiceAccountToken: false on the ServiceAccount; set it true on the pods "
+                    "that call the Kubernetes API.",
+        check=_account_automount,
+        kyverno_policy="restrict-service-account-automount",
+        kyverno_rules=(
+            KyvernoRule("service-account-automount-false", lambda p: _validate(
+                "ServiceAccounts must set automountServiceAccountToken false.", p,
+                pattern={"automountServiceAccountToken": False})),
+        ),
+        crossguard_kinds=("ServiceAccount",),
+        kyverno_kinds=("ServiceAccount",),
+        # Kubernetes creates a `default` ServiceAccount in every namespace, and the program neither
+        # declares nor patches them; pods never run as one (k8s-no-default-service-account).
+        kyverno_excluded_names=(DEFAULT_ACCOUNT,),
+        url="https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"
+            "#opt-out-of-api-credential-automounting",
     ),
     WorkloadControl(
         rule="k8s-no-plaintext-secret-env",

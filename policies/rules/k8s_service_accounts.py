@@ -1,5 +1,8 @@
-"""Service accounts: workloads run as their own, nothing is granted to `default`, tokens are
-neither mounted by default nor stored as long-lived Secrets."""
+"""Service accounts: nothing is granted to `default`, and no token is stored as a long-lived Secret.
+
+Workloads running as their own account and accounts not automounting tokens are catalogue controls
+(policies.workload_catalog), checked by Kyverno too; bindings and Secrets are judged here alone.
+"""
 from __future__ import annotations
 
 from typing import Iterable
@@ -7,29 +10,15 @@ from typing import Iterable
 from pulumi_policy import Severity
 
 from policies.frameworks import cis_eks, cis_k8s, nist_800_53
-from policies.pods import WORKLOADS
 from policies.rule import Rule
 from policies.rules.rbac_grants import BINDINGS
-from policies.values import flag, mapping, objects, text, where
+from policies.values import objects, text
 
-SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 SECRET = "kubernetes:core/v1:Secret"
 DEFAULT = "default"
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
 TAGS = ("kubernetes", "service-account")
 URL = "https://kubernetes.io/docs/concepts/security/service-accounts/"
-
-
-def _workload_account(resource_type: str, props) -> Iterable[str]:
-    path = WORKLOADS[resource_type][1]
-    at = where("", *path)
-    spec = mapping(props, *path)
-    # serviceAccount is the deprecated spelling; the API server uses serviceAccountName when both are set.
-    name = text(spec, "serviceAccountName", at=at) or text(spec, "serviceAccount", at=at)
-    if not name:
-        yield f"{at} names no service account, so its pods run as the namespace's default one"
-    elif name == DEFAULT:
-        yield f"{at}.serviceAccountName is the namespace's default service account"
 
 
 def _default_subject(place: str, subject) -> str | None:
@@ -45,22 +34,11 @@ def _default_subject(place: str, subject) -> str | None:
     return None
 
 
-def _binding_account(props) -> Iterable[str]:
-    for place, subject in objects(props, "subjects"):
+def _binding_account(args, config) -> Iterable[str]:
+    for place, subject in objects(args.props, "subjects"):
         reason = _default_subject(place, subject)
         if reason:
             yield f"{reason}: every pod that names no service account gains the role"
-
-
-def _default_service_account(args, config) -> Iterable[str]:
-    if args.resource_type in BINDINGS:
-        return _binding_account(args.props)
-    return _workload_account(args.resource_type, args.props)
-
-
-def _account_automount(args, config) -> Iterable[str]:
-    if flag(args.props, "automountServiceAccountToken") is not False:
-        yield "automountServiceAccountToken is not false: every pod using this account mounts its API token"
 
 
 def _token_secret(args, config) -> Iterable[str]:
@@ -70,31 +48,15 @@ def _token_secret(args, config) -> Iterable[str]:
 
 RULES = (
     Rule(
-        name="k8s-no-default-service-account",
-        description="Workloads run as their own service account, never the namespace's default one, and no "
-                    "binding grants a role to a default service account (or to all service accounts).",
+        name="k8s-no-default-service-account-binding",
+        description="No binding grants a role to a default service account (or to all service accounts).",
         severity=Severity.MEDIUM,
         controls=(cis_eks("4.1.5"), cis_k8s("5.1.5")),
         tags=TAGS,
-        remediation="Create a ServiceAccount per workload, set serviceAccountName to it, and bind roles to that "
-                    "account only.",
+        remediation="Bind roles to the workload's own ServiceAccount only.",
         url=URL,
-        check=_default_service_account,
-        resource_types=tuple(WORKLOADS) + BINDINGS,
-    ),
-    Rule(
-        name="k8s-service-account-no-automount",
-        description="ServiceAccounts set automountServiceAccountToken false; a pod that calls the API opts in "
-                    "itself.",
-        severity=Severity.MEDIUM,
-        controls=(cis_eks("4.1.6"), cis_k8s("5.1.6")),
-        tags=TAGS,
-        remediation="Set automountServiceAccountToken: false on the ServiceAccount; set it true on the pods "
-                    "that call the Kubernetes API.",
-        url="https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/"
-            "#opt-out-of-api-credential-automounting",
-        check=_account_automount,
-        resource_types=(SERVICE_ACCOUNT,),
+        check=_binding_account,
+        resource_types=BINDINGS,
     ),
     Rule(
         name="k8s-no-service-account-token-secret",

@@ -1,8 +1,8 @@
 """The part of Kyverno's validation engine the generated ClusterPolicies use, ported from Kyverno's
 own code so a test can ask what admission would answer for a manifest.
 
-Ported: rule selection by kind and excluded namespace; rules Kyverno generates for pod controllers
-(pkg/autogen: the pattern moved under spec.template or spec.jobTemplate.spec.template, and
+Ported: rule selection by kind, exclusion by kind, namespace and name; rules Kyverno generates for
+pod controllers (pkg/autogen: the pattern moved under spec.template or spec.jobTemplate.spec.template, and
 request.object.spec/metadata rewritten in every expression); preconditions; validate.pattern and
 anyPattern with the equality =() and negation X() anchors (pkg/engine/validate, anchor); string
 patterns with | alternatives, ! negation, comparisons and wildcards (pkg/engine/pattern); deny and
@@ -100,12 +100,14 @@ def _generated(rule: dict, kind: str) -> dict:
 
 
 def _excluded(rule: dict, resource: dict) -> bool:
+    """An exclude entry describes a resource by kinds, namespaces and names; each listed one must match."""
     metadata = resource.get("metadata", {})
+    fields = {"kinds": resource["kind"], "namespaces": metadata.get("namespace"), "names": metadata.get("name")}
     for entry in rule.get("exclude", {}).get("any", []):
         described = entry["resources"]
-        if metadata.get("namespace") in described.get("namespaces", []):
-            return True
-        if resource["kind"] == "Namespace" and metadata.get("name") in described.get("names", []):
+        if set(described) - set(fields):
+            raise Unsupported(f"exclude by {sorted(described)}")
+        if all(fields[key] in listed for key, listed in described.items()):
             return True
     return False
 

@@ -398,8 +398,12 @@ CLAIMS = {
         f"{NIST_190} 4.3.1": "checks no role may redirect Service traffic: least privilege on the orchestrator",
     },
     "k8s-no-default-service-account": {
-        f"{CIS_EKS} 4.1.5": "checks workloads do not run as, and bindings do not grant to, a default account",
-        f"{CIS_K8S} 5.1.5": "checks workloads do not run as, and bindings do not grant to, a default account",
+        f"{CIS_EKS} 4.1.5": "checks workloads do not run as a default account",
+        f"{CIS_K8S} 5.1.5": "checks workloads do not run as a default account",
+    },
+    "k8s-no-default-service-account-binding": {
+        f"{CIS_EKS} 4.1.5": "checks bindings do not grant a role to a default account",
+        f"{CIS_K8S} 5.1.5": "checks bindings do not grant a role to a default account",
     },
     "k8s-service-account-no-automount": {
         f"{CIS_EKS} 4.1.6": "checks service accounts do not automount their token",

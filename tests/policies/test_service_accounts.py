@@ -13,6 +13,7 @@ BINDINGS = (f"{RBAC}:RoleBinding", f"{RBAC}:ClusterRoleBinding")
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 SECRET = "kubernetes:core/v1:Secret"
 DEFAULT_SA = "k8s-no-default-service-account"
+DEFAULT_SA_BINDING = "k8s-no-default-service-account-binding"
 POD = {"serviceAccountName": "backend", "automountServiceAccountToken": False,
        "containers": [{"name": "backend", "image": "registry.example/backend:1.0"}]}
 
@@ -65,7 +66,7 @@ def test_the_message_says_where_the_pod_spec_names_no_account():
 @pytest.mark.parametrize("kind", BINDINGS)
 def test_no_binding_grants_a_role_to_a_default_service_account(subject, expected, kind):
     binding = {"roleRef": {"kind": "ClusterRole", "name": "view"}, "subjects": [subject]}
-    assert_outcome(run(resource(kind, "b", binding)), DEFAULT_SA, expected)
+    assert_outcome(run(resource(kind, "b", binding)), DEFAULT_SA_BINDING, expected)
 
 
 @pytest.mark.parametrize("account,expected", [
@@ -93,7 +94,7 @@ def test_no_long_lived_service_account_token_secret(secret_type, expected):
 
 @pytest.mark.parametrize("rule,type_token,document,names", [
     (DEFAULT_SA, "kubernetes:core/v1:Pod", {"spec": {**POD, "serviceAccountName": 7}}, "spec.serviceAccountName is 7"),
-    (DEFAULT_SA, BINDINGS[0], {"subjects": [{"kind": ["ServiceAccount"], "name": "default"}]},
+    (DEFAULT_SA_BINDING, BINDINGS[0], {"subjects": [{"kind": ["ServiceAccount"], "name": "default"}]},
      "subjects[0].kind is a list, not a string"),
     ("k8s-service-account-no-automount", SERVICE_ACCOUNT, {"automountServiceAccountToken": "false"},
      "automountServiceAccountToken is a string, not a boolean"),
