@@ -64,7 +64,7 @@ def manifest_of(resource: RecordedResource) -> dict[str, Any]:
     """The resource as a manifest: secrets redacted, and whole numbers written as integers (the
     engine records every number as a double; `replicas: 1.0` is not what anyone writes or applies)."""
     api_version, kind = api_version_of(resource.type)
-    body = _whole_numbers(redact(resource.inputs))
+    body = whole_numbers(redact(resource.inputs))
     return {"apiVersion": api_version, "kind": kind, **{k: v for k, v in body.items() if k not in ("apiVersion", "kind")}}
 
 
@@ -98,11 +98,13 @@ def _file_stem(resource: RecordedResource, manifest: dict[str, Any]) -> str:
     return "-".join(part for part in safe if part)
 
 
-def _whole_numbers(value: Any) -> Any:
+def whole_numbers(value: Any) -> Any:
+    """The value with every whole float as an int: the engine records numbers as doubles
+    (protobuf Struct), Kubernetes has integers."""
     if isinstance(value, dict):
-        return {k: _whole_numbers(v) for k, v in value.items()}
+        return {k: whole_numbers(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_whole_numbers(v) for v in value]
+        return [whole_numbers(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE as UNKNOWN
 
-from preflight.manifests import api_version_of, is_manifest_type
+from preflight.manifests import api_version_of, is_manifest_type, whole_numbers
 from preflight.model import Plan
 from preflight.smoke.secret_values import synced_secrets
 
@@ -56,17 +56,21 @@ class Cluster:
         raise ClusterError(f"no workload has the label {NAME_LABEL}={wanted} a Service selects")
 
 
-def _ints(value: Any) -> Any:
-    """The engine records numbers as floats (protobuf Struct); Kubernetes has integers."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+def _known(value: Any) -> Any:
+    """The value with whole numbers as integers, every part of it known."""
+    _require_known(value)
+    return whole_numbers(value)
+
+
+def _require_known(value: Any) -> None:
     if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ints(v) for v in value]
-    if value == UNKNOWN:
+        for item in value.values():
+            _require_known(item)
+    elif isinstance(value, list):
+        for item in value:
+            _require_known(item)
+    elif value == UNKNOWN:
         raise ClusterError("a value of a workload is unknown until `pulumi up`; the smoke run needs every value")
-    return value
 
 
 def _workload(kind: str, doc: dict[str, Any]) -> Workload:
@@ -86,7 +90,7 @@ def cluster_of(plan: Plan) -> Cluster:
         if not is_manifest_type(resource.type):
             continue
         _, kind = api_version_of(resource.type)
-        doc = _ints(resource.inputs) if kind in ("Deployment", "StatefulSet", "CronJob", "Service", "ConfigMap",
+        doc = _known(resource.inputs) if kind in ("Deployment", "StatefulSet", "CronJob", "Service", "ConfigMap",
                                                   "ServiceAccount") else None
         if doc is None:
             continue

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from preflight.manifests import whole_numbers
 from preflight.model import Plan, RecordedResource
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "CronJob"}
@@ -20,20 +21,9 @@ def api_version_and_kind(resource: RecordedResource) -> tuple[str, str]:
     return (group_version.removeprefix("core/"), kind)
 
 
-def _ints(value: Any) -> Any:
-    """The engine records numbers as floats (protobuf Struct); Kubernetes wants integers."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ints(v) for v in value]
-    return value
-
-
 def manifest(resource: RecordedResource) -> dict[str, Any]:
     api_version, kind = api_version_and_kind(resource)
-    return {**_ints(resource.inputs), "apiVersion": api_version, "kind": kind}
+    return {**whole_numbers(resource.inputs), "apiVersion": api_version, "kind": kind}
 
 
 def manifests(plan: Plan) -> list[dict[str, Any]]:
