@@ -17,7 +17,6 @@ servicer is then asked again one policy at a time, so the other policies' result
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from policies.rule import CANNOT_JUDGE
 from preflight.model import Plan, RecordedResource
+from preflight.safe_load import load_json, read_text
 
 if TYPE_CHECKING:
     from preflight.report import InputError
@@ -112,9 +112,12 @@ class ConfigError(ValueError):
 
 
 def load_pack_config(path: str | Path) -> dict[str, Any]:
-    """Reads a `--policy-pack-config` file."""
-    text = Path(path).read_text()
-    return json.loads(text) if text.strip() else {}
+    """Reads a `--policy-pack-config` file, bounded like every other input; it must be a JSON object."""
+    shown = Path(path).as_posix()
+    config = load_json(read_text(Path(path), shown=shown), shown)
+    if not isinstance(config, dict):
+        raise ConfigError(f"policy pack config {shown}: expected a JSON object of policy names, got {type(config).__name__}")
+    return config
 
 
 # PREFLIGHT_ENGINE (or `engine=`) chooses how the pack is run: "direct" (the default, fast),

@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Any
 
 from components.config_rules import environment_class, is_production_stack
-from preflight.analyzer import LEVEL_STRENGTH, evaluate
+from preflight.analyzer import LEVEL_STRENGTH, evaluate, load_pack_config
+from preflight.analyzer import ConfigError as PackConfigError
 from preflight.model import Plan
 from preflight.report import Report, from_evaluation
-from preflight.safe_load import load_json, read_text
 from preflight.stack_files import PROJECT_ROOT, load_stack_settings, stack_file_for
 
 PACK_CONFIG_DIR = PROJECT_ROOT / "policies" / "config"
@@ -47,10 +47,10 @@ def pack_config_for(stack_file: Path, explicit: Path | None) -> dict[str, Any]:
 def _read_pack_config(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UsageError(f"policy pack config {path} not found (give one with --policy-pack-config)")
-    config = load_json(read_text(path), path.as_posix())
-    if not isinstance(config, dict):
-        raise UsageError(f"policy pack config {path}: expected a JSON object of policy names, got {type(config).__name__}")
-    return config
+    try:
+        return load_pack_config(path)
+    except PackConfigError as err:  # given on the command line: a usage error like a missing file
+        raise UsageError(str(err)) from None
 
 
 def _refuse_weaker(given: dict[str, Any], required: dict[str, Any], given_path: Path, required_path: Path, stack: str) -> None:
