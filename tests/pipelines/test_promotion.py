@@ -76,7 +76,10 @@ def test_images_are_built_for_dev_only():
 
 
 @pytest.mark.parametrize("path", [WORKFLOWS / "images.yml", WORKFLOWS / "images-rescan.yml", PROMOTE,
-                                  REPO_ROOT / "azure-pipelines" / "templates" / "image-steps.yml"], ids=lambda p: p.name)
+                                  REPO_ROOT / "azure-pipelines" / "templates" / "image-steps.yml",
+                                  REPO_ROOT / "azure-pipelines" / "images-promote.yml",
+                                  REPO_ROOT / "azure-pipelines" / "templates" / "rescan-steps.yml"],
+                         ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_every_scan_attestation_replaces_the_last_one(path):
     """Admission judges every vuln attestation of an image; an old one left beside a fresh one would
     refuse the image once it ages, so each is replaced."""
