@@ -11,7 +11,7 @@ import argparse
 import json
 import time
 
-from preflight.analyzer import ENGINES, evaluate, load_pack_config
+from preflight.evaluation import ENGINES, evaluate, load_pack_config
 from preflight.model import Plan, RecordedResource
 from policies.docs import ROOT
 

@@ -17,7 +17,7 @@ ENVIRONMENTS = ("dev", "prod")
 
 
 def _enforcement() -> dict[str, dict[str, str]]:
-    from preflight.analyzer import evaluate, load_pack_config
+    from preflight.evaluation import evaluate, load_pack_config
     from preflight.model import Plan
 
     empty = Plan(project="docs", stack="docs", resources=(), outputs={})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.workload_catalog import CATALOG, KyvernoParams, WorkloadControl
 

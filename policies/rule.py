@@ -14,21 +14,14 @@ its reports instead, where a waived finding is listed with its waiver (preflight
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
-from pulumi_policy import (
-    PolicyComplianceFramework,
-    PolicyConfigSchema,
-    ResourceValidationPolicy,
-    Severity,
-    StackValidationPolicy,
-)
-from pulumi_policy.policy import _NotApplicableError
-
 from policies import waivers as waiver_file
 from policies.frameworks import Control
+from policies.severity import Severity
 from policies.values import UnknownValueError, WrongTypeError
 
 CANNOT_VERIFY = "cannot verify at preview"
@@ -44,6 +37,24 @@ UNDECIDED = (UnknownValueError, WrongTypeError)
 # but only the inputs of remote components (pulumi-eks); a real preview also sees their children.
 OFFLINE = "offline and real preview"
 REAL_PREVIEW = "real preview (offline: not applicable)"
+
+
+class NotApplicableHere(Exception):
+    """What `args.not_applicable(reason)` raises on the direct path (preflight.direct_eval); the SDK
+    raises its own _NotApplicableError. Either passes through the safety net untouched."""
+
+    def __init__(self, reason: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def is_not_applicable(error: BaseException) -> bool:
+    """Whether `error` is a rule declaring itself not applicable, on either path. The SDK's class is
+    looked up only once the SDK is loaded: before that, nothing can have raised it."""
+    if isinstance(error, NotApplicableHere):
+        return True
+    sdk = sys.modules.get("pulumi_policy.policy")
+    return sdk is not None and isinstance(error, sdk._NotApplicableError)
 
 
 class Finding(NamedTuple):
@@ -72,13 +83,22 @@ class Rule:
         return not self.resource_types
 
     def to_policy(self, waivers: waiver_file.Waivers | None = None):
+        """The SDK policy object (the SDK is imported here: only a real pack or the reference needs it)."""
+        from pulumi_policy import (
+            PolicyComplianceFramework,
+            PolicyConfigSchema,
+            ResourceValidationPolicy,
+            Severity as SdkSeverity,
+            StackValidationPolicy,
+        )
+
         primary = self.controls[0]
         also = "; ".join(c.label() for c in self.controls[1:])
         common = dict(
             name=self.name,
             description=self.description,
             config_schema=PolicyConfigSchema(properties=dict(self.config)) if self.config else None,
-            severity=self.severity,
+            severity=SdkSeverity(self.severity.value),
             framework=PolicyComplianceFramework(
                 name=primary.framework.name,
                 version=primary.framework.version,
@@ -90,10 +110,11 @@ class Rule:
             url=self.url,
         )
         if self.is_stack_rule:
-            return StackValidationPolicy(validate=partial(self._validate_stack, waivers), **common)
-        return ResourceValidationPolicy(validate=partial(self._validate_resource, waivers), **common)
+            return StackValidationPolicy(validate=partial(self.validate_stack, waivers), **common)
+        return ResourceValidationPolicy(validate=partial(self.validate_resource, waivers), **common)
 
-    def _validate_resource(self, waivers, args, report_violation) -> None:
+    def validate_resource(self, waivers, args, report_violation) -> None:
+        """The rule over one resource, as the SDK calls a policy's validate (given the waivers first)."""
         if args.resource_type not in self.resource_types:
             return
         if waivers is not None:
@@ -102,12 +123,13 @@ class Rule:
         try:
             for message in self.check(args, args.get_config()):
                 report_violation(message, None)
-        except _NotApplicableError:
-            raise
         except Exception as error:  # the safety net: no check may crash the pack
+            if is_not_applicable(error):
+                raise
             report_violation(self._unfinished(error), None)
 
-    def _validate_stack(self, waivers, args, report_violation) -> None:
+    def validate_stack(self, waivers, args, report_violation) -> None:
+        """The rule over the stack, as the SDK calls a policy's validate (given the waivers first)."""
         # An unknown read outside `each_resource` concerns the stack as a whole; left to the SDK it
         # would become an advisory note, so it is reported here at the rule's own level.
         if waivers is not None and args.resources:
@@ -124,9 +146,9 @@ class Rule:
         try:
             for finding in self.check(args, args.get_config()):
                 report_violation(finding.message, finding.urn)
-        except _NotApplicableError:
-            raise
         except Exception as error:  # the safety net: no check may crash the pack
+            if is_not_applicable(error):
+                raise
             report_violation(self._unfinished(error), None)
 
     def _unless_waived(self, waivers, report_violation, subject_of, any_urn: str):
@@ -161,9 +183,9 @@ def each_resource(resources: Iterable[Any], check: Callable[[Any], Iterable[str]
                 yield Finding(resource.urn, message)
         except UNDECIDED as error:
             yield Finding(resource.urn, undecided(error))
-        except _NotApplicableError:
-            raise
         except Exception as error:  # reported on that resource alone
+            if is_not_applicable(error):
+                raise
             yield Finding(resource.urn, f"{CANNOT_JUDGE}: the check failed on this resource ({_exception(error)})")
 
 

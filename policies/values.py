@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from policies.sdk_proxy import UnknownValueError, unknown_checking_proxy
 
 __all__ = [
     "UnknownValueError", "WrongTypeError", "get", "is_set", "known", "as_list", "json_document", "truthy",
@@ -42,19 +42,24 @@ def get(props: Any, *path: Any, default: Any = None, at: str = "") -> Any:
         return default
     node = props
     for depth, step in enumerate(path):
-        if isinstance(step, int):
-            if not _is_sequence(node):
-                raise WrongTypeError(where(at, *path[:depth]), node, "a list")
-            if step >= len(node):
-                return default
-            node = node[step]
-        else:
-            if not isinstance(node, Mapping):
-                raise WrongTypeError(where(at, *path[:depth]), node, "an object")
+        if type(node) is dict and type(step) is str:  # plain props, by far the most common step
             node = node.get(step)
+        else:
+            node = _step(node, step, path, depth, at)
         if node is None:
             return default
     return node
+
+
+def _step(node: Any, step: Any, path: tuple, depth: int, at: str) -> Any:
+    """One step of `get` into a proxy or a list: the value, None when missing."""
+    if isinstance(step, int):
+        if not _is_sequence(node):
+            raise WrongTypeError(where(at, *path[:depth]), node, "a list")
+        return node[step] if step < len(node) else None
+    if not isinstance(node, Mapping):
+        raise WrongTypeError(where(at, *path[:depth]), node, "an object")
+    return node.get(step)
 
 
 def is_set(props: Any, *path: Any, at: str = "") -> bool:
@@ -140,13 +145,13 @@ def number(props: Any, *path: Any, at: str = "") -> float | None:
 
 def mapping(props: Any, *path: Any, at: str = "") -> Mapping:
     """An object, empty when missing."""
-    return _typed(props, path, at, {}, lambda v: isinstance(v, Mapping), "an object")
+    return _typed(props, path, at, {}, _is_mapping, "an object")
 
 
 def objects(props: Any, *path: Any, at: str = "") -> list[tuple[str, Mapping]]:
     """(where, element) for a list of objects, empty when missing; every element must be an object."""
     elements = _typed(props, path, at, [], _is_sequence, "a list")
-    return _elements(elements, where(at, *path), lambda v: isinstance(v, Mapping), "an object")
+    return _elements(elements, where(at, *path), _is_mapping, "an object")
 
 
 def strings(props: Any, *path: Any, at: str = "") -> list[str]:
@@ -202,4 +207,8 @@ def _elements(values: Any, base: str, fits: Any, expected: str) -> list[tuple[st
 
 
 def _is_sequence(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+    return type(value) is list or (isinstance(value, Sequence) and not isinstance(value, (str, bytes)))
+
+
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)

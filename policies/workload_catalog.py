@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any, Callable, Iterable, Mapping
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.attestations import attestations, attestors
 from policies.frameworks import Control, cis_eks, cis_k8s, nist, pss
@@ -153,6 +154,23 @@ def _any_outside(strings_expression: str, allowed: Iterable[str]) -> dict:
 _CONTAINER_GROUPS = ("containers", "initContainers", "ephemeralContainers")
 
 
+def _last_answer(read: Callable) -> Callable:
+    """Keeps `read`'s last answer for the same props object. The direct path hands every rule of a
+    workload the same props, and a score of rules read its pod spec and containers in turn; reads
+    are pure, so the answer is the same. A read that raised is read again (and raises again)."""
+    last: list = [None, None, None]  # props, the other arguments, the answer
+
+    @wraps(read)
+    def remembered(resource_type, props, **options):
+        asked = (resource_type, tuple(options.items()))
+        if last[0] is not props or last[1] != asked:
+            last[:] = [props, asked, read(resource_type, props, **options)]
+        return last[2]
+
+    return remembered
+
+
+@_last_answer
 def _pod(resource_type, props):
     """(where, pod spec) of a workload: where its pod spec sits, and the spec (empty if absent)."""
     path = WORKLOADS[resource_type][1]
@@ -179,6 +197,7 @@ def _label(kind: str, place: str, element) -> str:
     return f"{kind} {name if is_known and isinstance(name, str) else place}"
 
 
+@_last_answer
 def _containers(resource_type, props, *, init: bool = True):
     """(label, where, container) for app containers, and init and ephemeral ones unless init=False."""
     at, spec = _pod(resource_type, props)
@@ -186,16 +205,17 @@ def _containers(resource_type, props, *, init: bool = True):
     for group in _CONTAINER_GROUPS if init else _CONTAINER_GROUPS[:1]:
         for place, container in objects(spec, group, at=at):
             found.append((_label(group[:-1], place, container), place, container))
-    return found
+    return tuple(found)
 
 
+@_last_answer
 def _security_contexts(resource_type, props):
     """(label, where, securityContext) of the pod and of every container (empty where absent)."""
     at, spec = _pod(resource_type, props)
     found = [("pod", where(at, "securityContext"), mapping(spec, "securityContext", at=at))]
     for label, place, c in _containers(resource_type, props):
         found.append((label, where(place, "securityContext"), mapping(c, "securityContext", at=place)))
-    return found
+    return tuple(found)
 
 
 def _images(resource_type, props):

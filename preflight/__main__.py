@@ -236,29 +236,17 @@ def _write(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from components.config import ConfigError
-    from preflight.analyzer import ConfigError as PackConfigError
-    from preflight.commands import UsageError
-    from preflight.event_log import EventLogError
-    from preflight.evidence import EvidenceError
-    from preflight.evidence_history import HistoryError
-    from preflight.formats import printable
-    from preflight.live_evidence import LiveEvidenceError
-    from preflight.policy_reports import PolicyReportError
-    from preflight.safe_load import LoadError
-    from preflight.stack_files import StackFileError
-
     args = build_parser().parse_args(argv)
-    expected = (ConfigError, PackConfigError, StackFileError, UsageError, EventLogError, LoadError, OutputError,
-                EvidenceError, HistoryError, LiveEvidenceError, PolicyReportError)
     try:
         result = args.run(args)
         return _emit(result, args) if args.reports else result
-    except expected as err:
-        # Messages quote inputs (file names, values): shown with control characters escaped.
-        print("error: " + "\n".join(printable(line) for line in str(err).splitlines()), file=sys.stderr)
-        return EXIT_ERROR
     except (Exception, RecursionError, MemoryError) as err:  # fail closed: never a traceback, never exit 0
+        from preflight.formats import printable
+
+        if isinstance(err, _expected_errors()):
+            # Messages quote inputs (file names, values): shown with control characters escaped.
+            print("error: " + "\n".join(printable(line) for line in str(err).splitlines()), file=sys.stderr)
+            return EXIT_ERROR
         if getattr(args, "debug", False):
             import traceback
 
@@ -266,6 +254,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unexpected failure ({type(err).__name__}: {printable(_one_line(err))}); verdict: error"
               + ("" if getattr(args, "debug", False) else " (run with --debug for the traceback)"), file=sys.stderr)
         return EXIT_ERROR
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """The errors that are a bad input or setting, each said in one line. Imported only once one was
+    raised: a scan does not load the program's config module (and, through it, the Pulumi runtime)."""
+    from components.config import ConfigError
+    from preflight.commands import UsageError
+    from preflight.evaluation import ConfigError as PackConfigError
+    from preflight.event_log import EventLogError
+    from preflight.evidence import EvidenceError
+    from preflight.evidence_history import HistoryError
+    from preflight.live_evidence import LiveEvidenceError
+    from preflight.policy_reports import PolicyReportError
+    from preflight.safe_load import LoadError
+    from preflight.stack_files import StackFileError
+
+    return (ConfigError, PackConfigError, StackFileError, UsageError, EventLogError, LoadError, OutputError,
+            EvidenceError, HistoryError, LiveEvidenceError, PolicyReportError)
 
 
 def _one_line(err: BaseException) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from preflight.analyzer import ENGINE_VARIABLE
+from preflight.evaluation import ENGINE_VARIABLE
 from preflight.stack_files import PROJECT_ROOT
 
 REPEAT = 3
@@ -106,7 +106,7 @@ def corpus(directory: Path, count: int) -> Path:
 def pack_seconds(count: int, engine: str) -> float:
     """Seconds to evaluate the pack (prod config) over `count` synthetic resources, in-process."""
     from policies.bench import synthetic_plan
-    from preflight.analyzer import evaluate, load_pack_config
+    from preflight.evaluation import evaluate, load_pack_config
 
     plan = synthetic_plan(count)
     config = load_pack_config(PROJECT_ROOT / "policies" / "config" / "prod.json")

@@ -4,9 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from components.config_rules import environment_class, is_production_stack
-from preflight.analyzer import LEVEL_STRENGTH, evaluate, load_pack_config
-from preflight.analyzer import ConfigError as PackConfigError
+from preflight.evaluation import LEVEL_STRENGTH, evaluate, load_pack_config
+from preflight.evaluation import ConfigError as PackConfigError
 from preflight.model import Plan
 from preflight.report import Report, from_evaluation
 from preflight.stack_files import PROJECT_ROOT, load_stack_settings, stack_file_for
@@ -33,6 +32,8 @@ def pack_config_for(stack_file: Path, explicit: Path | None) -> dict[str, Any]:
     its `environment` says, and an explicit config for it may not be weaker than prod.json (a lower
     level, or other settings, for any policy).
     """
+    from components.config_rules import environment_class, is_production_stack
+
     settings = load_stack_settings(stack_file)
     environment = settings.config.get(f"{settings.project}:environment", "prod")
     required = PACK_CONFIG_DIR / f"{environment_class(environment, settings.stack)}.json"

@@ -1,66 +1,68 @@
-"""The direct path: the pack's own policy objects called on plain Python values, as the servicer calls them.
+"""The direct path: the pack's rules called on plain Python values, as the servicer path calls them.
 
-What the servicer does per resource and per policy (marshal the inputs into a Struct, copy it into a
-request, read it back, deserialize, wrap in the SDK's unknown-checking proxy) happens here once per
-resource (preflight.policy_values). Everything else is the SDK's own: the same policy objects and
-`validate` calls, the same argument classes, the configured servicer's enforcement levels, config
-and report callback (so messages carry the policy description as the servicer writes them), the
-same handling of unknown values (advisory "can't run policy"), of `not_applicable`, and of a policy
-that raises (the other policies' results are kept and the failure is an error naming it), and the
-same Found that the reference fills.
+What the servicer path does per resource and per policy (marshal the inputs into a Struct, copy it
+into a request, read it back, deserialize, wrap in the SDK's unknown-checking proxy, build the SDK's
+argument objects, a protobuf diagnostic per violation) happens here once per resource, without the
+SDK (preflight.policy_values): the rules are pure functions of what they are given. What it keeps
+from the servicer, exactly: the enforcement level each policy reports at after the pack config
+(remediate reported as mandatory, disabled not run), each policy's config as the servicer hands it
+back (numbers as floats; none when empty), the message with the policy description before it, the
+arguments a rule can read (type, props, URN, name, options, provider, config, stack tags; a stack
+rule's resources with parents and dependencies linked), `not_applicable`, an unknown read that
+escapes a policy (an advisory "can't run policy"), and a policy that raises (the others' results are
+kept, the failure is an error naming it).
 
-Props, options, providers and each policy's config are built once and shared by the policies that read
-them, where the servicer builds a copy for each: the pack's rules are pure functions of what they are given.
-Inputs the direct path does not convert itself go to the reference (preflight.analyzer.ServicerPath):
-that resource's policies, and then the whole stack, run through the servicer.
+Inputs this path does not convert itself go to the reference (preflight.analyzer): that resource's
+policies, and then the whole stack, run through the servicer. The SDK is imported only then.
 """
 from __future__ import annotations
 
-import asyncio
 import gc
 from contextlib import contextmanager
-from inspect import isawaitable
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
-from pulumi.runtime import proto
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyCustomTimeouts,
-    PolicyProviderResource,
-    PolicyResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-    StackValidationArgs,
-    StackValidationPolicy,
-)
-from pulumi_policy.policy import _NotApplicableError
-from pulumi_policy.proxy import UnknownValueError
-
+from policies.rule import NotApplicableHere, Rule
+from policies.sdk_proxy import UnknownValueError
 from preflight import map_order
-from preflight.analyzer import Found, ServicerPath, judging
+from preflight.evaluation import (
+    DEFAULT_LEVEL,
+    Declared,
+    Evaluation,
+    Found,
+    NotApplicable,
+    PolicyMetadata,
+    Violation,
+    evaluation,
+    reconcile_config,
+)
 from preflight.model import Plan, RecordedResource
 from preflight.policy_values import NotPlain, view
+
+if TYPE_CHECKING:
+    from preflight.analyzer import ServicerPath
 
 # The servicer never receives stack tags offline (no ConfigureStack call): every policy sees none.
 _NO_STACK_TAGS = MappingProxyType({})
 
 
-def run_directly(plan: Plan, policies: Sequence[Any], servicer: Any, reference: ServicerPath) -> Found:
-    """What `reference.run()` finds, found directly; `servicer` holds every policy, configured."""
-    servicer._configure_runtime_settings()  # what the servicer does first on every call
-    run = _Run(plan, policies, servicer, reference)
+def run_rules(plan: Plan, config: Mapping[str, Any], rules: Sequence[Rule], name: str, version: str) -> Evaluation:
+    """What the servicer path finds for `rules` over `plan` with the pack config `config`, found directly."""
+    resolved = reconcile_config([Declared(r.name, DEFAULT_LEVEL, as_struct(dict(r.config))) for r in rules], config)
+    run = _Run(plan, rules, resolved, (name, version))
     found = Found()
     delegated = False
     with _collector_paused():
         for resource in plan.resources:
             delegated |= not run.resource(resource, found)
         if delegated:
+            reference = run.reference()
             found.unmarshalled = list(reference.marshalled[1])  # the reference found which inputs cannot be marshalled
             reference.stack(found)
         else:
             run.stack(found)
-    return found
+    return evaluation(name, version, tuple(_metadata(r, resolved) for r in rules), found)
 
 
 @contextmanager
@@ -77,99 +79,169 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-class _Run:
-    """One evaluation: the policies' settings, and each resource's views, built once."""
+def as_struct(value: Any) -> Any:
+    """A JSON value as a Struct gives it back: every number a float."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {k: as_struct(v) for k, v in value.items()}
+    return [as_struct(v) for v in value]
 
-    def __init__(self, plan: Plan, policies: Sequence[Any], servicer: Any, reference: ServicerPath) -> None:
-        self.plan, self.policies, self.servicer, self.reference = plan, policies, servicer, reference
-        self.pack_name, self.pack_version = reference.pack
+
+# --- what a rule receives: the SDK's argument classes, attribute for attribute (identity, no equality) --
+
+@dataclass(eq=False)
+class Timeouts:
+    create_seconds: float = 0
+    update_seconds: float = 0
+    delete_seconds: float = 0
+
+
+@dataclass(eq=False)
+class Options:
+    protect: bool
+    ignore_changes: list
+    delete_before_replace: bool | None
+    aliases: list
+    custom_timeouts: Timeouts
+    additional_secret_outputs: list
+    parent: str | None
+
+
+@dataclass(eq=False)
+class Provider:
+    resource_type: str
+    props: Any
+    urn: str
+    name: str
+
+
+@dataclass(eq=False)
+class Resource:
+    """A stack rule's view of one resource (the SDK's PolicyResource)."""
+    resource_type: str
+    props: Any
+    urn: str
+    name: str
+    opts: Options
+    provider: Provider | None
+    parent: Resource | None
+    dependencies: list
+    property_dependencies: dict
+
+
+class _Args:
+    """ResourceValidationArgs and StackValidationArgs: what a rule reads, and `not_applicable`."""
+
+    def __init__(self, config: Mapping[str, Any] | None, **fields: Any) -> None:
+        self.__dict__.update(fields)
+        self.stack_tags = _NO_STACK_TAGS
+        self._config = config if config is not None else {}
+
+    def get_config(self) -> Mapping[str, Any]:
+        return self._config
+
+    def not_applicable(self, reason: str | None = None) -> None:
+        raise NotApplicableHere(reason)
+
+
+class _Run:
+    """One evaluation: the rules' settings, and each resource's views, built once."""
+
+    def __init__(self, plan: Plan, rules: Sequence[Rule], resolved: Mapping[str, dict], pack: tuple[str, str]) -> None:
+        self.plan, self.rules, self.resolved, self.pack = plan, rules, resolved, pack
         self.by_urn: dict[str, RecordedResource] = {}
         for resource in plan.resources:
             self.by_urn.setdefault(resource.urn, resource)  # Plan.by_urn answers with the first
-        self.by_type: dict[str, list[tuple[Any, EnforcementLevel, Any]]] = {}
-        stack_settings = (self._settings(p) for p in policies if isinstance(p, StackValidationPolicy))
-        self.stack_policies = [s for s in stack_settings if s is not None]
-        self.stack_views: list[Any] = []  # each resource's props as stack policies see them, in plan order
-        self.provider_views: dict[tuple[str, Callable], PolicyProviderResource | None] = {}
+        self.settings = {r.name: self._settings(r) for r in rules}
+        self.by_type: dict[str, list[tuple[Rule, str, Any]]] = {}
+        self.stack_rules = [self.settings[r.name] for r in rules if r.is_stack_rule and self.settings[r.name]]
+        self.stack_views: list[Any] = []  # each resource's props as stack rules see them, in plan order
+        self.provider_views: dict[tuple[str, Callable], Provider | None] = {}
+        self._reference: ServicerPath | None = None
 
-    def _settings(self, policy: Any) -> tuple[Any, EnforcementLevel, Any] | None:
-        """(policy, the level it reports at, its config) as the servicer runs it; None when disabled."""
-        level = self.servicer._get_enforcement_level(policy)
-        if level == EnforcementLevel.DISABLED:
+    def _settings(self, rule: Rule) -> tuple[Rule, str, Any] | None:
+        """(rule, the level it reports at, its config) as the servicer runs it; None when disabled."""
+        entry = self.resolved[rule.name]
+        level = entry["enforcementLevel"] or DEFAULT_LEVEL
+        if level == "disabled":
             return None
-        if level == EnforcementLevel.REMEDIATE:  # the servicer reports a remediation policy's violations as mandatory
-            level = EnforcementLevel.MANDATORY
-        return policy, level, self.servicer._get_policy_config(policy.name)
+        # The servicer reads the config back from the Configure request: numbers as floats, none when empty.
+        return rule, "mandatory" if level == "remediate" else level, as_struct(entry["properties"]) or None
 
-    def _judging(self, type_token: str) -> list[tuple[Any, EnforcementLevel, Any]]:
+    def _judging(self, type_token: str) -> list[tuple[Rule, str, Any]]:
         if type_token not in self.by_type:
-            settings = (self._settings(p) for p in judging(self.policies, self.reference.targets, type_token))
-            self.by_type[type_token] = [s for s in settings if s is not None]
+            self.by_type[type_token] = [self.settings[r.name] for r in self.rules
+                                        if self.settings[r.name] and type_token in r.resource_types]
         return self.by_type[type_token]
+
+    def reference(self) -> ServicerPath:
+        """The servicer path over the same plan and config, for the inputs this path leaves to it."""
+        if self._reference is None:
+            from preflight.analyzer import reference
+
+            policies = [r.to_policy() for r in self.rules]
+            self._reference = reference(self.plan, policies, *self.pack, self.resolved)
+        return self._reference
 
     # --- resources --------------------------------------------------------------------------------
 
     def resource(self, resource: RecordedResource, found: Found) -> bool:
-        """Judges one resource with its policies; False when it went to the reference instead."""
+        """Judges one resource with its rules; False when it went to the reference instead."""
         judged_by = self._judging(resource.type)
         try:
-            if self.stack_policies:
+            if self.stack_rules:
                 stack_view = view(resource.inputs, map_order.stack_props)
                 # Converted now, so that a provider left to the reference is known before the stack runs.
                 self._provider(resource, map_order.stack_provider)
             # Converting proves the inputs can be marshalled, so every resource is converted once.
-            props = view(resource.inputs, map_order.resource_props) if judged_by or not self.stack_policies else None
+            props = view(resource.inputs, map_order.resource_props) if judged_by or not self.stack_rules else None
             provider = self._provider(resource, map_order.resource_provider) if judged_by else None
         except NotPlain:
-            self.reference.resource(resource, found)
+            self.reference().resource(resource, found)
             return False
-        if self.stack_policies:
+        if self.stack_rules:
             self.stack_views.append(stack_view)
         if judged_by:
             self._analyze(resource, judged_by, props, provider, found)
         return True
 
     def _analyze(self, resource: RecordedResource, judged_by: list, props: Any, provider: Any, found: Found) -> None:
-        response = proto.AnalyzeResponse()
         options = _options(resource)
         failed = []
-        for policy, level, config in judged_by:
-            if not policy.has_validation():
-                response.not_applicable.append(proto.PolicyNotApplicable(
-                    policy_name=policy.name, reason="Policy does not implement validate"))
-                continue
-            args = ResourceValidationArgs(resource.type, props, resource.urn, resource.name, options, provider, config,
-                                          _NO_STACK_TAGS)
-            error = self._validate(policy, level, args, response)
+        for rule, level, config in judged_by:
+            args = _Args(config, resource_type=resource.type, props=props, urn=resource.urn, name=resource.name,
+                         opts=options, provider=provider)
+            error = self._validate(rule, level, lambda report: rule.validate_resource(None, args, report),
+                                   resource.urn, found)
             if error is not None:
-                failed.append((policy.name, error))
-        found.add([response], resource.urn)
+                failed.append((rule.name, error))
         if failed:
             found.fail(failed, resource.urn, f"could not evaluate {resource.name}")
 
     # --- the stack --------------------------------------------------------------------------------
 
     def stack(self, found: Found) -> None:
-        if not self.stack_policies:
+        if not self.stack_rules:
             return
         resources = self._stack_resources()
-        response = proto.AnalyzeResponse()
         failed = []
-        for policy, level, config in self.stack_policies:
-            error = self._validate(policy, level, StackValidationArgs(list(resources), config, _NO_STACK_TAGS),
-                                   response)
+        for rule, level, config in self.stack_rules:
+            args = _Args(config, resources=list(resources))
+            error = self._validate(rule, level, lambda report: rule.validate_stack(None, args, report), "", found)
             if error is not None:
-                failed.append((policy.name, error))
-        found.add([response], "")
+                failed.append((rule.name, error))
         for name, error in failed:
             found.fail([(name, error)], name, "could not evaluate the stack")
 
-    def _stack_resources(self) -> list[PolicyResource]:
-        """Every resource as a stack policy sees it, parents and dependencies linked as the servicer links them."""
-        made = [PolicyResource(r.type, props, r.urn, r.name, _options(r), self._provider(r, map_order.stack_provider),
-                               None, [], {})
+    def _stack_resources(self) -> list[Resource]:
+        """Every resource as a stack rule sees it, parents and dependencies linked as the servicer links them."""
+        made = [Resource(r.type, props, r.urn, r.name, _options(r), self._provider(r, map_order.stack_provider),
+                         None, [], {})
                 for r, props in zip(self.plan.resources, self.stack_views)]
-        by_urn = {policy_resource.urn: policy_resource for policy_resource in made}  # the last of a URN, as there
+        by_urn = {made_resource.urn: made_resource for made_resource in made}  # the last of a URN, as there
         for resource, made_resource in zip(self.plan.resources, made):
             made_resource.parent = by_urn.get(resource.parent or "")
             made_resource.dependencies = [by_urn[d] for d in resource.dependencies if d in by_urn]
@@ -181,40 +253,37 @@ class _Run:
 
     # --- both -------------------------------------------------------------------------------------
 
-    def _validate(self, policy: Any, level: EnforcementLevel, args: Any, response: Any) -> Exception | None:
-        """Runs one policy into `response` as the servicer does; the exception that escaped it, if any
+    def _validate(self, rule: Rule, level: str, run: Callable, urn: str, found: Found) -> Exception | None:
+        """Runs one rule into `found` as the servicer does; the exception that escaped it, if any
         (then nothing it reported is kept: the servicer's response is lost with the exception)."""
-        reported = len(response.diagnostics), len(response.not_applicable)
-        report = self.servicer._create_report_violation(response, policy.name, policy.description, level,
-                                                        policy.severity)
+        violations: list[Violation] = []
+        description, severity = rule.description, rule.severity.value
+
+        def report_violation(message: str, violation_urn: str | None = None) -> None:
+            if message and not isinstance(message, str):
+                raise TypeError("Expected message to be a string")
+            if violation_urn is not None and not isinstance(violation_urn, str):
+                raise TypeError("Expected urn to be a string")
+            violations.append(Violation(rule.name, severity, level, violation_urn or urn,
+                                        f"{description}\n{message}" if message else description))
+
         try:
-            result = policy.validate(args, report)
-            if result is not None and isawaitable(result):
-                loop = asyncio.new_event_loop()
-                task = asyncio.Task(result, loop=loop)
-                loop.run_until_complete(task)
-                loop.close()
+            run(report_violation)
         except UnknownValueError as unknown:
-            response.diagnostics.append(proto.AnalyzeDiagnostic(
-                policyName=policy.name,
-                policyPackName=self.pack_name,
-                policyPackVersion=self.pack_version,
-                message=(f"can't run policy '{policy.name}' from policy pack "
-                         f"'{self.pack_name}@v{self.pack_version}' during preview: {unknown.message}"),
-                urn="",
-                description=policy.description,
-                enforcementLevel=proto.ADVISORY,
-            ))
-        except _NotApplicableError as not_applicable:
-            response.not_applicable.append(proto.PolicyNotApplicable(
-                policy_name=policy.name, reason=not_applicable.reason or ""))
+            name, version = self.pack
+            violations.append(Violation(rule.name, "unspecified", "advisory", urn, (
+                f"can't run policy '{rule.name}' from policy pack '{name}@v{version}' during preview: "
+                f"{unknown.message}")))
+        except NotApplicableHere as not_applicable:
+            found.violations += violations
+            found.not_applicable.append(NotApplicable(rule.name, urn, not_applicable.reason or ""))
+            return None
         except Exception as error:  # the reference reports it as an error naming the policy
-            del response.diagnostics[reported[0]:]
-            del response.not_applicable[reported[1]:]
             return error
+        found.violations += violations
         return None
 
-    def _provider(self, resource: RecordedResource, order: Callable) -> PolicyProviderResource | None:
+    def _provider(self, resource: RecordedResource, order: Callable) -> Provider | None:
         """The resource's provider as the servicer describes it ("<urn>::<id>", inputs from the plan)."""
         if not resource.provider:
             return None
@@ -222,19 +291,39 @@ class _Run:
         key = (urn, order)
         if key not in self.provider_views:
             provider = self.by_urn.get(urn)
-            self.provider_views[key] = None if provider is None else PolicyProviderResource(
+            self.provider_views[key] = None if provider is None else Provider(
                 provider.type, view(provider.inputs, order), provider.urn, provider.name)
         return self.provider_views[key]
 
 
-def _options(resource: RecordedResource) -> PolicyResourceOptions:
+def _options(resource: RecordedResource) -> Options:
     """The options the servicer reads back from the request (preflight.analyzer._options)."""
-    return PolicyResourceOptions(
+    return Options(
         resource.protect,
         [],
         resource.delete_before_replace or None,  # "defined" only when set
         [],
-        PolicyCustomTimeouts(0, 0, 0),
+        Timeouts(0, 0, 0),
         list(resource.additional_secret_outputs),
         resource.parent or None,
+    )
+
+
+def _metadata(rule: Rule, resolved: Mapping[str, dict[str, Any]]) -> PolicyMetadata:
+    """The policy as GetAnalyzerInfo describes it (preflight.analyzer._metadata), with its configured level."""
+    primary = rule.controls[0]
+    return PolicyMetadata(
+        name=rule.name,
+        description=rule.description,
+        severity=rule.severity.value,
+        enforcement=resolved[rule.name]["enforcementLevel"] or DEFAULT_LEVEL,
+        kind="stack" if rule.is_stack_rule else "resource",
+        framework=primary.framework.name,
+        framework_version=primary.framework.version,
+        control=primary.reference,
+        also="; ".join(c.label() for c in rule.controls[1:]),
+        tags=tuple(rule.tags),
+        remediation=rule.remediation,
+        url=rule.url,
+        config=resolved[rule.name]["properties"],
     )

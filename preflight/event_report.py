@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.rule import CANNOT_JUDGE
-from preflight.analyzer import LEVEL_STRENGTH, Evaluation, PolicyMetadata, Violation, evaluate, load_pack_config
+from preflight.evaluation import LEVEL_STRENGTH, Evaluation, PolicyMetadata, Violation, evaluate, load_pack_config
 from preflight.commands import UsageError, pack_config_for
 from preflight.event_log import STACK_NAME, ErrorList, PolicyRecord, PreviewEvents, read_event_log
 from preflight.formats import detail

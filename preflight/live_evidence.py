@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from preflight.analyzer import Violation
+from preflight.evaluation import Violation
 from preflight.formats import detail
 from preflight.report import EvidenceResult, InputError, Report
 from preflight.safe_load import DEFAULT_LIMITS, Limits, LoadError, load_json, read_text

@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Any, Collection, Iterator
 
 import yaml
-from pulumi_policy.deserialize import SPECIAL_SIG_KEY
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policies.pods import WORKLOADS
+from policies.sdk_proxy import UNKNOWN_VALUES
 from preflight.model import Plan, RecordedResource
+from preflight.parallel_read import parse_all
+from preflight.policy_values import SIG_KEY
 from preflight.report import InputError, Location, redact
 from preflight.safe_load import DEFAULT_LIMITS, Document, Limits, LoadError, load_json, measure, read_text, yaml_documents
 
@@ -121,8 +122,8 @@ CONTAINER_GROUPS = ("containers", "initContainers", "ephemeralContainers")
 RETIRED_WORKLOAD_GROUP = "extensions"
 # Marks the pack's SDK reads inside props as something else (a secret's value, an unknown): in a
 # manifest they would make the pack judge a value kubectl never applies.
-ENGINE_MARKERS = ((SPECIAL_SIG_KEY, "Pulumi's property signature key"),
-                  (UNKNOWN_STRING_VALUE, "Pulumi's unknown-value marker"))
+ENGINE_MARKERS = ((SIG_KEY, "Pulumi's property signature key"),
+                  *((unknown, "Pulumi's unknown-value marker") for unknown in UNKNOWN_VALUES))
 
 
 @dataclass(frozen=True)
@@ -162,20 +163,28 @@ def load_manifests(paths: list[Path], root: Path | None = None, progress=None, l
     known = KnownKinds(judged_types)
     budget = _ValueBudget(limits)
     files = list(manifest_files(paths))
-    for count, (path, named, problem) in enumerate(files, start=1):
+    base = os.path.realpath(root) if root is not None else None
+
+    def read(file: tuple[Path, bool, str | None]) -> tuple[str, str | None, list[Document]]:
+        path, named, problem = file
+        shown = _display(path, base)
+        return shown, problem, [] if problem else list(_documents(path, shown, named, limits))
+
+    # Parsed on every core, then turned into resources here, in file order (names and the budget depend on it).
+    for count, (shown, problem, documents) in enumerate(parse_all(files, read), start=1):
         if progress:
             progress(count, len(files))
-        shown = _display(path, root)
         if problem:
             errors.append(InputError(shown, None, problem))
             continue
-        for document in _documents(path, shown, named, limits):
+        for document in documents:
             if document.error is not None:
                 errors.append(InputError.of(document.error))
                 continue
             for where, item in _objects(document.value):
                 try:
-                    resource = _as_resource(item, known, names, budget)
+                    # A document that is the object itself was measured as it was loaded.
+                    resource = _as_resource(item, known, names, budget, document.nodes if not where else None)
                 except NotJudgeable as why:
                     errors.append(InputError(shown, document.line, f"{where}{why}"))
                     continue
@@ -262,7 +271,8 @@ class KnownKinds:
         return [f"{v} {k}" for v, k in self.judged.get(kind.lower(), []) if group in (_group(v), RETIRED_WORKLOAD_GROUP)]
 
 
-def _as_resource(item: Any, known: KnownKinds, names: _Names, budget: _ValueBudget) -> RecordedResource:
+def _as_resource(item: Any, known: KnownKinds, names: _Names, budget: _ValueBudget,
+                 nodes: int | None = None) -> RecordedResource:
     """The object as the resource Pulumi would register; raises NotJudgeable."""
     if isinstance(item, NotJudgeable):
         raise item
@@ -275,7 +285,7 @@ def _as_resource(item: Any, known: KnownKinds, names: _Names, budget: _ValueBudg
         _check_pod_spec(item, token)
     else:
         _check_unjudged_pods(item, known)
-    budget.spend(item)
+    budget.spend(item, nodes)
     inputs = _engine_inputs(item)
     label = names.unique(token, item.get("metadata") or {})
     return RecordedResource(urn=f"urn:pulumi:manifests::scan::{token}::{label}", type=token, name=label, custom=True,
@@ -412,14 +422,18 @@ class _ValueBudget:
     def __init__(self, limits: Limits):
         self.limits, self.used = limits, 0
 
-    def spend(self, item: dict) -> None:
-        remaining = replace(self.limits, max_nodes=self.limits.max_nodes - self.used)
-        try:
-            size, _ = measure(item, remaining, "", None)
-        except LoadError:  # only the count can fail: the file's own limits held for this object
+    def spend(self, item: dict, nodes: int | None = None) -> None:
+        """Counts the object's values (`nodes`, when already measured) against what is left."""
+        left = self.limits.max_nodes - self.used
+        if nodes is None:
+            try:
+                nodes, _ = measure(item, replace(self.limits, max_nodes=left), "", None)
+            except LoadError:  # only the count can fail: the file's own limits held for this object
+                nodes = left + 1
+        if nodes > left:
             raise NotJudgeable(f"{_subject(item)}: the scan would hold more than {self.limits.max_nodes} values, "
-                               "aliases expanded (raise --max-nodes to read more)") from None
-        self.used += size
+                               "aliases expanded (raise --max-nodes to read more)")
+        self.used += nodes
 
 
 class _Names:
@@ -482,10 +496,10 @@ def _described(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _display(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
+def _display(path: Path, base: str | None) -> str:
+    """The path as reports show it: relative to `base` (a resolved directory) when it lies below it."""
+    if base is not None:
+        resolved = os.path.realpath(path)
+        if resolved.startswith(base.rstrip("/") + "/"):
+            return Path(resolved[len(base.rstrip("/")) + 1:]).as_posix()
     return path.as_posix()

@@ -8,7 +8,14 @@ would. That order depends only on the keys, in insertion order, and on the copie
 found by sending a skeleton with the same keys through the reference's own request builders, once
 per distinct key sequence and place (a resource's props, its provider's, the same in a stack
 request, a stack resource's property dependencies).
+
+The two orders every rule meets, a resource's props and a stack resource's, come from the same
+copies made with struct_pb2 alone (a Value built around the Struct, that Value appended to a list):
+the request messages live in the Pulumi runtime, which a manifest scan does not import. A test holds
+these copies to the request builders' order. The orders only stack rules reading providers or
+several property dependencies meet still come from the request builders themselves.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -17,7 +24,6 @@ from typing import Callable
 
 from google.protobuf import struct_pb2
 
-from preflight.analyzer import _analyze_request, _stack_request
 from preflight.model import Plan, RecordedResource
 
 # Distinct key sequences remembered per place; a scan of many unlike manifests only recomputes more.
@@ -46,27 +52,37 @@ def _structs(owner: tuple = (), provider: tuple = ()) -> dict[str, struct_pb2.St
 
 @lru_cache(maxsize=CACHE_SIZE)
 def resource_props(keys: tuple) -> tuple:
-    return tuple(_analyze_request(_OWNER, _PLAN, _structs(owner=keys)).properties.fields)
-
-
-@lru_cache(maxsize=CACHE_SIZE)
-def resource_provider(keys: tuple) -> tuple:
-    return tuple(_analyze_request(_OWNER, _PLAN, _structs(provider=keys)).provider.properties.fields)
+    """As AnalyzeRequest(properties=struct) holds them: one copy into a message field."""
+    return tuple(struct_pb2.Value(struct_value=_skeleton(keys)).struct_value.fields)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
 def stack_props(keys: tuple) -> tuple:
-    return tuple(_stack_request(_PLAN, _structs(owner=keys)).resources[0].properties.fields)
+    """As a stack request holds them: AnalyzerResource(properties=struct), then appended to the request."""
+    in_list = struct_pb2.ListValue()
+    in_list.values.append(struct_pb2.Value(struct_value=_skeleton(keys)))
+    return tuple(in_list.values[0].struct_value.fields)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def resource_provider(keys: tuple) -> tuple:
+    from preflight.analyzer import _analyze_request
+
+    return tuple(_analyze_request(_OWNER, _PLAN, _structs(provider=keys)).provider.properties.fields)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
 def stack_provider(keys: tuple) -> tuple:
+    from preflight.analyzer import _stack_request
+
     return tuple(_stack_request(_PLAN, _structs(provider=keys)).resources[0].provider.properties.fields)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
 def stack_dependencies(keys: tuple) -> tuple:
     """The keys of a stack resource's property dependencies (a map in the stack request too)."""
+    from preflight.analyzer import _stack_request
+
     owner = replace(_OWNER, property_dependencies=dict.fromkeys(keys, ()))
     plan = Plan("order", "order", (owner, _PROVIDER), {})
     return tuple(_stack_request(plan, _structs()).resources[0].propertyDependencies)

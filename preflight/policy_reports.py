@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.workload_catalog import CATALOG
-from preflight.analyzer import Violation
+from preflight.evaluation import Violation
 from preflight.report import EvidenceResult, InputError, Report
 from preflight.safe_load import DEFAULT_LIMITS, Limits, LoadError, load_json, read_text
 from preflight.waivers import admitted_object, apply_waivers

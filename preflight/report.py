@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policies.waivers import Waiver
-from preflight.analyzer import Evaluation, PolicyMetadata, Violation
+from preflight.evaluation import Evaluation, PolicyMetadata, Violation
 from preflight.model import RecordedResource
 
 SCHEMA_VERSION = "2.1"

@@ -62,6 +62,9 @@ class LoadError(Exception):
         self.path, self.line, self.message = path, line, message
         super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
 
+    def __reduce__(self):  # pickled by value (a scan's parallel readers send their errors back)
+        return LoadError, (self.path, self.line, self.message)
+
 
 @dataclass(frozen=True)
 class Document:
@@ -70,6 +73,7 @@ class Document:
     line: int
     value: Any = None
     error: LoadError | None = None
+    nodes: int | None = None  # its values with every alias expanded, when measured
 
 
 _BOMS = (  # longest first: the UTF-32 LE mark begins with the UTF-16 LE one
@@ -84,7 +88,24 @@ _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: parsing
 
 
 class _StrictLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
-    """The safe loader, refusing duplicate keys in a mapping (merge keys may still be overridden)."""
+    """The safe loader, refusing duplicate keys in a mapping (merge keys may still be overridden).
+
+    A document that is a plain tree (standard tags, text keys or other scalar keys, no alias, no
+    merge key, no repeated key) is built by one tight walk over the composed nodes; anything else
+    goes through the safe constructor itself, which then decides (and raises) exactly as before.
+    The walk gives the same value the constructor would, in a third of the time.
+    """
+
+    # Children per nesting level of the last document the quick walk built (None: the constructor built it).
+    plain_levels: list[int] | None = None
+
+    def construct_document(self, node):
+        try:
+            self.plain_levels = []
+            return _plain_tree(self, node, self.plain_levels)
+        except _NotPlainTree:
+            self.plain_levels = None
+            return super().construct_document(node)
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
@@ -100,6 +121,57 @@ class _StrictLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_yaml_map)
+
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+# Scalar tags whose safe constructors are plain functions of the node (no state, no generators).
+_SCALAR_TAGS = frozenset("tag:yaml.org,2002:" + t for t in ("null", "bool", "int", "float", "binary", "timestamp"))
+# Deeper documents are left to the constructor (and to `measure`, which refuses them at max_depth).
+_PLAIN_DEPTH = 200
+
+
+class _NotPlainTree(Exception):
+    """The document needs the safe constructor itself."""
+
+
+def _plain_tree(loader: Any, root: Any, levels: list[int]) -> Any:
+    """The document's value; `levels` gets, per nesting level of containers, how many children they hold."""
+    seen: set[int] = set()
+    scalar_node, mapping_node, sequence_node = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+    constructors = loader.yaml_constructors
+
+    def scalar(node: Any) -> Any:
+        if node.tag == _STR:
+            return node.value
+        if node.tag not in _SCALAR_TAGS:
+            raise _NotPlainTree
+        return constructors[node.tag](loader, node)
+
+    def build(node: Any, depth: int) -> Any:
+        if id(node) in seen or depth > _PLAIN_DEPTH:  # an alias, or far too deep: the constructor's case
+            raise _NotPlainTree
+        seen.add(id(node))
+        kind = node.__class__
+        if kind is scalar_node:
+            return scalar(node)
+        if len(levels) <= depth:
+            levels.append(0)
+        levels[depth] += len(node.value)
+        if kind is mapping_node and node.tag == _MAP:
+            mapping = {}
+            for key_node, value_node in node.value:
+                if key_node.__class__ is not scalar_node or id(key_node) in seen:
+                    raise _NotPlainTree  # a complex key, a merge key (its own tag), an aliased key
+                seen.add(id(key_node))
+                key = scalar(key_node)
+                if key in mapping:
+                    raise _NotPlainTree  # the constructor says which key repeats
+                mapping[key] = build(value_node, depth + 1)
+            return mapping
+        if kind is sequence_node and node.tag == _SEQ:
+            return [build(child, depth + 1) for child in node.value]
+        raise _NotPlainTree
+
+    return build(root, 0)
 
 
 def decode(data: bytes, path: str) -> str:
@@ -141,6 +213,19 @@ def measure(value: Any, limits: Limits, path: str, line: int | None) -> tuple[in
     if nodes is not None:
         return nodes, 0
     return _shared_size(value, limits, path, line)
+
+
+def measure_levels(levels: list[int], limits: Limits, path: str, line: int | None) -> int:
+    """What `measure` finds for a plain tree whose containers hold `levels[k]` children at nesting
+    level k (the loader counts them as it builds the value): its node count, or the same LoadError."""
+    nodes = 1
+    for depth, children in enumerate(levels, start=1):
+        if depth > limits.max_depth:
+            raise _deeper(limits, path, line)
+        nodes += children
+        if nodes > limits.max_nodes:
+            raise LoadError(path, line, _past(limits, f"more than {limits.max_nodes} values", "--max-nodes"))
+    return nodes
 
 
 def _deeper(limits: Limits, path: str, line: int | None) -> LoadError:
@@ -232,22 +317,35 @@ def _yaml_error(err: yaml.YAMLError, path: str, first_line: int) -> LoadError:
     return LoadError(path, line, f"not valid YAML: {getattr(err, 'problem', None) or err}")
 
 
-def _parse(load, text: str, path: str, first_line: int, limits: Limits) -> Any:
-    """Runs a YAML load, turning every way it can fail into a LoadError."""
+def _parse(text: str, path: str, first_line: int, limits: Limits, every: bool = False) -> tuple[Any, list[int] | None]:
+    """(the document, or every document when `every`; the plain tree's levels when the quick walk
+    built the one document), turning every way a YAML load can fail into a LoadError."""
+    loader = _StrictLoader(text)
     try:
-        return load(text, Loader=_StrictLoader)
+        value = list(loader.get_data() for _ in iter(loader.check_data, False)) if every else loader.get_single_data()
+        return value, None if every else loader.plain_levels
     except yaml.YAMLError as err:
         raise _yaml_error(err, path, first_line) from None
     except RecursionError:
         raise LoadError(path, first_line, f"nested deeper than {limits.max_depth} levels") from None
     except (ValueError, TypeError, OverflowError) as err:  # e.g. a timestamp 2024-13-45, a 5000-digit int
         raise LoadError(path, first_line, f"not a valid YAML value: {err}") from None
+    finally:
+        loader.dispose()
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
-    """Splits a multi-document stream so one broken document does not hide the others."""
+    """Splits a multi-document stream so one broken document does not hide the others.
+
+    Lines are split at newlines only, and each chunk is the original text: a character that only
+    Python calls a line break (a vertical tab, a form feed) stays in it, for the parser to refuse as
+    kubectl's parser does, rather than being turned into a newline.
+    """
+    if "---" not in text:  # one document (most files): the text itself, without a look at every line
+        yield 1, text
+        return
     start, lines = 1, []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if _DOCUMENT_SEPARATOR.match(line):
             yield start, "\n".join(lines)
             start, lines = number + 1, []
@@ -269,25 +367,25 @@ def yaml_documents(text: str, path: str, limits: Limits = DEFAULT_LIMITS) -> Ite
                 limits, f"more than {limits.max_documents} documents; the rest is not read", "--max-documents")))
             return
         try:
-            value = _parse(yaml.load, chunk, path, first_line, limits)
+            value, levels = _parse(chunk, path, first_line, limits)
         except LoadError as err:
             yield Document(first_line, error=err)
             continue
         remaining = replace(limits, max_aliases=limits.max_aliases - aliases, max_nodes=limits.max_nodes - nodes)
         try:
-            size, used = measure(value, remaining, path, first_line)
+            size, used = (measure_levels(levels, remaining, path, first_line), 0) if levels is not None \
+                else measure(value, remaining, path, first_line)
         except LoadError as err:
             yield Document(first_line, error=err)  # not counted: the budget stays for the documents after it
             continue
         nodes, aliases = nodes + size, aliases + used
-        yield Document(first_line, value)
+        yield Document(first_line, value, nodes=size)
 
 
 def load_yaml(path: Path, limits: Limits = DEFAULT_LIMITS, shown: str | None = None) -> Any:
     """The single YAML document of a file (settings files); raises LoadError."""
     shown = shown or path.as_posix()
-    documents = _parse(lambda text, Loader: list(yaml.load_all(text, Loader=Loader)),
-                       read_text(path, limits, shown), shown, 1, limits)
+    documents, _ = _parse(read_text(path, limits, shown), shown, 1, limits, every=True)
     if len(documents) > 1:
         raise LoadError(shown, None, "more than one YAML document; a settings file holds one")
     value = documents[0] if documents else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from preflight.analyzer import evaluate, load_pack_config
+from preflight.evaluation import evaluate, load_pack_config
 from preflight.commands import PACK_CONFIG_DIR, UsageError
 from preflight.manifests import LoadedManifests, api_version_of, load_manifests
 from preflight.model import Plan
@@ -30,22 +30,18 @@ MANIFEST_SET_RULES = ("k8s-default-deny-network-policy", "k8s-workload-network-p
 NOTHING_JUDGED = "no Kubernetes objects found: nothing was judged, so the scan cannot pass"
 
 
-def _kubernetes_rules() -> list:
-    """The pack's Rules a manifest scan runs (their metadata names the types they judge)."""
+def kubernetes_rules() -> list:
+    """The pack's rules that judge Kubernetes objects alone (what a manifest scan can run; their
+    metadata names the types they judge)."""
     from policies import pack
 
     return [r for r in pack.RULES
             if any(t.startswith("kubernetes:") for t in r.resource_types) or r.name in MANIFEST_SET_RULES]
 
 
-def kubernetes_policies() -> list:
-    """The pack's rules that judge Kubernetes objects alone (what a manifest scan can run)."""
-    return [r.to_policy() for r in _kubernetes_rules()]
-
-
 def judged_types() -> frozenset[str]:
     """The Kubernetes resource types some rule of the scan judges."""
-    return frozenset(t for r in _kubernetes_rules() for t in r.resource_types if t.startswith("kubernetes:"))
+    return frozenset(t for r in kubernetes_rules() for t in r.resource_types if t.startswith("kubernetes:"))
 
 
 def scan(paths: list[Path], pack_config: Path | None, progress: Callable[[int, int], None] | None = None,
@@ -56,7 +52,7 @@ def scan(paths: list[Path], pack_config: Path | None, progress: Callable[[int, i
     config = load_pack_config(pack_config) if pack_config else load_pack_config(PACK_CONFIG_DIR / "prod.json")
     loaded = load_manifests(paths, root=Path.cwd(), progress=progress, limits=limits, judged_types=judged_types())
     plan = Plan(project="manifests", stack="manifests", resources=loaded.resources, outputs={})
-    evaluation = evaluate(plan, config, policies=kubernetes_policies())
+    evaluation = evaluate(plan, config, rules=kubernetes_rules())
     errors = loaded.errors + _in_manifests(evaluation.errors, loaded)
     if not loaded.resources:
         errors += (InputError(", ".join(p.as_posix() for p in paths), None, NOTHING_JUDGED),)

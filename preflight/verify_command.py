@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from preflight.analyzer import Violation, evaluate
+from preflight.evaluation import Violation, evaluate
 from preflight.commands import UsageError, stack_path
 from preflight.model import Plan
 from preflight.report import InputError, Report, ResourceEntry

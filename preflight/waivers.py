@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from policies import waivers as waiver_file
 from policies.rule import CANNOT_VERIFY
 from policies.rules.waivers import CONFIG as LIMIT_CONFIG
-from preflight.analyzer import Violation
+from preflight.evaluation import Violation
 from preflight.formats import detail
 from preflight.report import InputError, Report, WaivedFinding, WaiverUse
 

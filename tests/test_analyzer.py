@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from pulumi_policy import PolicyConfigSchema, ResourceValidationPolicy, Severity, StackValidationPolicy
 
-from preflight.analyzer import ConfigError, evaluate
+from preflight.evaluation import ConfigError, evaluate
 from preflight.commands import check_plan
 from preflight.model import Plan, RecordedResource
 

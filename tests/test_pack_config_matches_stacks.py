@@ -13,7 +13,7 @@ import yaml
 from components.admission import signed_image_patterns
 from policies.kyverno import TWIN_ANNOTATION, cluster_policies
 from policies.workload_catalog import KyvernoParams
-from preflight.analyzer import LEVEL_STRENGTH, evaluate, load_pack_config
+from preflight.evaluation import LEVEL_STRENGTH, evaluate, load_pack_config
 from preflight.model import Plan
 from preflight.stack_files import PROJECT_ROOT
 

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pytest
 
-from preflight.analyzer import Evaluation, evaluate, load_pack_config
+from preflight.evaluation import Evaluation, evaluate, load_pack_config
 from preflight.engine import run_program
 from preflight.model import Plan
 from stack_variants import stack_variant

@@ -1,7 +1,7 @@
 """EKS addons: NetworkPolicies are enforced by vpc-cni; the EBS CSI driver runs with IRSA."""
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import cis_eks, cis_k8s
 from policies.rule import UNDECIDED, Finding, Rule, undecided

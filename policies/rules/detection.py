@@ -7,7 +7,7 @@ one that watches something else under a familiar name, is judged by what it watc
 """
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import nist_800_53
 from policies.rule import Finding, Rule, config_value, each_resource

@@ -1,7 +1,7 @@
 """ECR: immutable tags, scan on push, customer-managed KMS, lifecycle and repository policies."""
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, each_resource

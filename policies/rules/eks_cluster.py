@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import cis_eks, fsbp, nist_800_53
 from policies.networks import parse

@@ -2,7 +2,7 @@
 verbs, nothing granted to anonymous or every authenticated user."""
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import cis_eks, cis_k8s, nist, nist_800_53
 from policies.rule import Rule, config_value

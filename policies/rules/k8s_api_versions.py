@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import nist_800_53
 from policies.rule import Finding, Rule, config_value

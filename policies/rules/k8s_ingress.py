@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import cis_eks, nist_800_53
 from policies.rule import Rule

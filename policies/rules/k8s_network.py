@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import cis_eks, cis_k8s, nist, nist_800_53
 from policies.pods import NAMESPACE, WORKLOADS, pod_labels

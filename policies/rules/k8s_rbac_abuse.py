@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import cis_eks, cis_k8s, nist
 from policies.rule import Rule

@@ -1,7 +1,7 @@
 """KMS: rotation, no lockout-check bypass, explicit key policies without open principals, deletion window."""
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import fsbp, nist_800_53
 from policies.rule import Rule, config_value

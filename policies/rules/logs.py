@@ -1,7 +1,7 @@
 """CloudWatch log groups: encrypted with KMS and kept as long as the environment requires."""
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import fsbp, nist_800_53
 from policies.rule import Rule, config_value

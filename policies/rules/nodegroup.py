@@ -1,7 +1,7 @@
 """Worker nodes: private subnets, no SSH, IMDSv2 with hop limit 1, encrypted volumes."""
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, config_value, each_resource

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from fnmatch import fnmatchcase
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import fsbp
 from policies.rule import Rule, each_resource

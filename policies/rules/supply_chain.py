@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.attestations import CRITICAL_COUNT, SBOM_PREDICATE, SCAN_AGE, VULN_PREDICATE
 from policies.frameworks import nist

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import fsbp
 from policies.rule import Rule, config_value, each_resource

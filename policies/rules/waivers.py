@@ -7,7 +7,7 @@ limit lives on a rule. preflight's loader applies the same limit from the same c
 """
 from __future__ import annotations
 
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies import waivers
 from policies.frameworks import nist_800_53

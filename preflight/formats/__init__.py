@@ -1,16 +1,19 @@
 """Output formats of preflight reports; each module renders a Report to a string."""
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Callable
 
 from preflight.report import SEVERITIES
 
 
-def renderer(name: str) -> Callable[..., str]:
-    from preflight.formats import html, json_doc, markdown, sarif, text
+# Each format's module, imported only when that format is asked for.
+_MODULES = {"text": "text", "json": "json_doc", "markdown": "markdown", "html": "html", "sarif": "sarif"}
 
-    return {"text": text.render, "json": json_doc.render, "markdown": markdown.render, "html": html.render, "sarif": sarif.render}[name]
+
+def renderer(name: str) -> Callable[..., str]:
+    return importlib.import_module(f"preflight.formats.{_MODULES[name]}").render
 
 
 def detail(message: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from preflight.analyzer import Evaluation, evaluate, load_pack_config
+from preflight.evaluation import Evaluation, evaluate, load_pack_config
 from preflight.model import Plan, RecordedResource
 from policies import pack
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from policy_plans import PROD, UNKNOWN, assert_outcome
-from preflight.analyzer import evaluate, load_pack_config
+from preflight.evaluation import evaluate, load_pack_config
 from preflight.engine import run_program
 from preflight.model import Plan
 from preflight.stack_files import PROJECT_ROOT

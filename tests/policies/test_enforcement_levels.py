@@ -4,11 +4,11 @@ the seed's controls; a capability beyond the baseline set is refused everywhere.
 from __future__ import annotations
 
 import pytest
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies import pack
 from policy_plans import DEV, PROD, changed, resource, run
-from preflight.analyzer import LEVEL_STRENGTH, evaluate, load_pack_config
+from preflight.evaluation import LEVEL_STRENGTH, evaluate, load_pack_config
 from preflight.model import Plan
 from test_pod_security_controls import DEPLOY, DEPLOYMENT, TC
 

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 import yaml
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies import docs, pack
 

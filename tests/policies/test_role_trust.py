@@ -31,7 +31,7 @@ def test_role_trust_names_who_may_assume(document, expected):
 
 
 def test_the_programs_roles_name_their_principals():
-    from preflight.analyzer import evaluate, load_pack_config
+    from preflight.evaluation import evaluate, load_pack_config
     from preflight.engine import run_program
 
     plan = run_program(stack="prod")

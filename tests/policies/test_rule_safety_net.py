@@ -1,11 +1,11 @@
 """The rule wrapper's safety net: whatever a check raises, the pack reports it as "cannot judge" (an
 error naming the rule and the exception) and goes on; nothing a check does can crash the pack."""
-from pulumi_policy import Severity
+from policies.severity import Severity
 
 from policies.frameworks import nist
 from policies.rule import Rule, each_resource
 from policy_plans import plan, resource
-from preflight.analyzer import evaluate
+from preflight.evaluation import evaluate
 
 BUCKET = "aws:s3/bucket:Bucket"
 
@@ -16,7 +16,7 @@ def rule(check, *resource_types: str, name: str = "crashes") -> Rule:
 
 
 def evaluated(*rules: Rule, resources=(resource(BUCKET, "a"), resource(BUCKET, "b"))):
-    return evaluate(plan(*resources), {"all": "mandatory"}, policies=[r.to_policy() for r in rules],
+    return evaluate(plan(*resources), {"all": "mandatory"}, rules=rules, engine="both",
                     pack_name="t", pack_version="1.0.0")
 
 

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from preflight import bench_corpus
-from preflight.analyzer import evaluate, load_pack_config
+from preflight.evaluation import evaluate, load_pack_config
 from preflight.manifests import load_manifests
 from preflight.model import Plan
-from preflight.scan import judged_types, kubernetes_policies
+from preflight.scan import judged_types, kubernetes_rules
 
 DEPLOYED = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "platform"}},
             {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -51,7 +51,7 @@ def judged(manifests: list[dict]) -> set[tuple[str, str]]:
             (Path(directory) / f"{index}.yaml").write_text(yaml.safe_dump(manifest))
         resources = load_manifests([Path(directory)], judged_types=judged_types()).resources
     evaluation = evaluate(Plan("m", "m", resources, {}), load_pack_config("policies/config/dev.json"),
-                          policies=kubernetes_policies())
+                          rules=kubernetes_rules())
     assert evaluation.errors == ()
     return {(v.policy, v.urn.rsplit("/", 1)[1]) for v in evaluation.violations}
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from policies.waivers import Waiver
-from preflight.analyzer import Violation, evaluate, load_pack_config
+from preflight.evaluation import Violation, evaluate, load_pack_config
 from preflight.formats import renderer
 from preflight.model import Plan
 from preflight.report import EvidenceResult, Report, TrendPoint, WaivedFinding, WaiverUse

@@ -12,7 +12,7 @@ import pytest
 from policies import pack
 from policies.frameworks import CATALOGUES, CIS_EKS, CIS_EKS_CATALOGUE, CLAIMED_ONLY
 from policies.waivers import Waiver
-from preflight.analyzer import Violation, evaluate, load_pack_config
+from preflight.evaluation import Violation, evaluate, load_pack_config
 from preflight.compliance import matrix
 from preflight.model import Plan
 from preflight.report import EvidenceResult, Report, WaivedFinding, WaiverUse

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from preflight.analyzer import Violation
+from preflight.evaluation import Violation
 from preflight.evidence_verify import bundle_files, verify_bundle
 from preflight.formats import renderer
 from preflight.report import Report

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import jsonschema
 import pytest
 
-from preflight.analyzer import PolicyMetadata, Violation
+from preflight.evaluation import PolicyMetadata, Violation
 from preflight.formats import renderer
 from preflight.report import Location, Report, ResourceEntry
 from preflight.stack_files import PROJECT_ROOT

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import preflight.scan as scan_module
-from preflight.analyzer import PolicyMetadata, Violation
+from preflight.evaluation import PolicyMetadata, Violation
 from preflight.formats import renderer
 from preflight.report import InputError, Report
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 
-from preflight.analyzer import ENGINE_VARIABLE
+from preflight.evaluation import ENGINE_VARIABLE
 from preflight.stack_files import PROJECT_ROOT
 
 

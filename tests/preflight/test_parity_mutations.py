@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from policies.bench import synthetic_plan
 from preflight import bench_corpus
-from preflight.analyzer import evaluate, load_pack_config
+from preflight.evaluation import evaluate, load_pack_config
 from preflight.manifests import type_token
 from preflight.model import Plan, RecordedResource
 

@@ -7,11 +7,11 @@ import pytest
 
 from policies.bench import synthetic_plan
 from preflight import bench_corpus
-from preflight.analyzer import Evaluation, evaluate, load_pack_config
+from preflight.evaluation import Evaluation, evaluate, load_pack_config
 from preflight.engine import run_program
 from preflight.manifests import export_manifests, load_manifests
 from preflight.model import Plan
-from preflight.scan import judged_types, kubernetes_policies
+from preflight.scan import judged_types, kubernetes_rules
 
 CONFIGS = {"dev": load_pack_config("policies/config/dev.json"), "prod": load_pack_config("policies/config/prod.json"),
            "all mandatory": {"all": "mandatory"}}
@@ -22,9 +22,9 @@ def plans() -> dict[str, Plan]:
     return {stack: run_program(stack=stack) for stack in ("dev", "prod")}
 
 
-def judged_both_ways(plan: Plan, config: dict, policies=None) -> Evaluation:
-    direct = evaluate(plan, config, policies=policies, engine="direct")
-    servicer = evaluate(plan, config, policies=policies, engine="servicer")
+def judged_both_ways(plan: Plan, config: dict, rules=None) -> Evaluation:
+    direct = evaluate(plan, config, rules=rules, engine="direct")
+    servicer = evaluate(plan, config, rules=rules, engine="servicer")
     assert direct == servicer
     return direct
 
@@ -46,7 +46,7 @@ def test_both_paths_judge_the_bench_corpus_alike(plans, tmp_path_factory, config
     loaded = load_manifests([corpus], judged_types=judged_types())
     assert len(loaded.resources) == 400 and not loaded.errors
     evaluation = judged_both_ways(Plan("manifests", "manifests", loaded.resources, {}), CONFIGS[config],
-                                  kubernetes_policies())
+                                  kubernetes_rules())
     assert evaluation.violations
 
 

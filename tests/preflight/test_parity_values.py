@@ -1,8 +1,9 @@
-"""The props the direct path hands a policy are the servicer's, value for value: the same proxy
-classes with the same paths, numbers as floats, secrets as their values, and every mapping in the
-servicer's key order, at every depth and in each place (a resource's props, its provider's, and the
-same in a stack request). Inputs the servicer cannot marshal or deserialize are never converted:
-they raise NotPlain, and the reference judges them.
+"""The props the direct path hands a rule are the servicer's, value for value: numbers as floats,
+secrets as their values, every mapping in the servicer's key order, at every depth and in each place
+(a resource's props, its provider's, and the same in a stack request); where a value is unknown at
+preview, the SDK's own proxy classes with the same paths, and elsewhere plain dicts and lists.
+Inputs the servicer cannot marshal or deserialize are never converted: they raise NotPlain, and the
+reference judges them.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pulumi_policy.proxy import UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, _Dic
 from preflight import map_order
 from preflight.analyzer import _analyze_request, _stack_request, _struct
 from preflight.model import Plan, RecordedResource
+from policies.sdk_proxy import UNKNOWN_VALUES
 from preflight.policy_values import MAX_DEPTH, NotPlain, view
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -46,21 +48,38 @@ PLACES = {"resource": map_order.resource_props, "resource provider": map_order.r
           "stack": map_order.stack_props, "stack provider": map_order.stack_provider}
 
 
-def same(mine, theirs, where="") -> None:
-    """Equal in type, proxy path, key order and value (a float is never an int)."""
-    assert type(mine) is type(theirs), where
-    if isinstance(theirs, _DictProxy):
-        assert mine._DictProxy__props_acc == theirs._DictProxy__props_acc, where
-        assert list(mine["__target"]) == list(theirs["__target"]), where
-        for key in theirs["__target"]:
-            same(mine["__target"][key], theirs["__target"][key], f"{where}.{key}")
-    elif isinstance(theirs, _ListProxy):
-        assert mine._ListProxy__props_acc == theirs._ListProxy__props_acc, where
+def same(mine, theirs, proxied: bool, where="") -> None:
+    """Equal in key order and value (a float is never an int); in type and proxy path when
+    `proxied`, else the plain dict or list where the servicer has a proxy."""
+    if isinstance(theirs, (_DictProxy, _ListProxy)):
+        kind = type(theirs).__name__
+        if proxied:
+            assert type(mine) is type(theirs), where
+            assert getattr(mine, f"{kind}__props_acc") == getattr(theirs, f"{kind}__props_acc"), where
+            mine = mine["__target"]
+        else:
+            assert type(mine) is (dict if isinstance(theirs, _DictProxy) else list), where
+        theirs = theirs["__target"]
         assert len(mine) == len(theirs), where
-        for index, (a, b) in enumerate(zip(mine["__target"], theirs["__target"])):
-            same(a, b, f"{where}[{index}]")
+        if isinstance(theirs, dict):
+            assert list(mine) == list(theirs), where
+            for key in theirs:
+                same(mine[key], theirs[key], proxied, f"{where}.{key}")
+        else:
+            for index, (a, b) in enumerate(zip(mine, theirs)):
+                same(a, b, proxied, f"{where}[{index}]")
     else:
+        assert type(mine) is type(theirs), where
         assert mine == theirs or (isinstance(mine, float) and math.isnan(mine) and math.isnan(theirs)), where
+
+
+def holds_unknown(value) -> bool:
+    """Whether some value (not a key) is one of the SDK's unknown markers."""
+    if isinstance(value, dict):
+        return any(holds_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(holds_unknown(v) for v in value)
+    return isinstance(value, str) and value in UNKNOWN_VALUES
 
 
 keys = st.one_of(st.sampled_from(["name", "image", "spec", "metadata", "labels", "a", "b", "app.kubernetes.io/name"]),
@@ -83,7 +102,15 @@ documents = st.dictionaries(keys, values, max_size=10)
 @SETTINGS
 @given(documents, st.sampled_from(sorted(PLACES)))
 def test_the_view_is_what_the_servicer_hands_a_policy(inputs, place):
-    same(view(inputs, PLACES[place]), through_servicer(inputs, place))
+    same(view(inputs, PLACES[place]), through_servicer(inputs, place), holds_unknown(inputs))
+
+
+@SETTINGS
+@given(st.lists(keys, min_size=2, max_size=90, unique=True), st.sampled_from(["resource", "stack"]))
+def test_the_orders_copied_with_struct_alone_are_the_request_builders(names, place):
+    # map_order builds these two without the Pulumi runtime; the large tables are where copies differ most.
+    inputs = dict.fromkeys(names, "v")
+    assert list(PLACES[place](tuple(names))) == list(through_servicer(inputs, place)["__target"])
 
 
 # What the servicer cannot take or give back, and what only it deserializes.
@@ -110,7 +137,7 @@ def test_nesting_past_the_limit_is_left_to_the_reference():
     with pytest.raises(NotPlain):
         view({"spec": deep}, map_order.resource_props)
     shallow = deep["a"]["a"]
-    same(view({"spec": shallow}, map_order.resource_props), through_servicer({"spec": shallow}, "resource"))
+    same(view({"spec": shallow}, map_order.resource_props), through_servicer({"spec": shallow}, "resource"), False)
 
 
 def test_key_order_differs_between_places_as_in_the_servicer():
@@ -120,4 +147,24 @@ def test_key_order_differs_between_places_as_in_the_servicer():
     orders = {place: list(through_servicer(inputs, place)["__target"]) for place in PLACES}
     assert len({tuple(o) for o in orders.values()} | {tuple(inputs)}) > 1
     for place, order in PLACES.items():
-        assert list(view(inputs, order)["__target"]) == orders[place]
+        assert list(view(inputs, order)) == orders[place]
+
+
+def test_the_markers_the_direct_path_knows_are_the_sdks():
+    from pulumi_policy import proxy
+
+    from preflight.policy_values import SECRET_SIG, SIG_KEY
+
+    assert (SIG_KEY, SECRET_SIG) == (SPECIAL_SIG_KEY, SPECIAL_SECRET_SIG)
+    assert set(UNKNOWN_VALUES) == {getattr(proxy, n) for n in dir(proxy) if n.startswith("UNKNOWN_") and n.endswith("_VALUE")}
+
+
+@pytest.mark.parametrize("first", ["policies.values", "pulumi_policy"])
+def test_rules_catch_the_very_class_the_sdk_raises_whichever_is_imported_first(first):
+    import subprocess
+    import sys
+
+    program = (f"import {first}\nimport policies.values, pulumi_policy.proxy, pulumi_policy.policy\n"
+               "assert policies.values.UnknownValueError is pulumi_policy.proxy.UnknownValueError\n"
+               "assert pulumi_policy.policy.UnknownValueError is pulumi_policy.proxy.UnknownValueError\n")
+    assert subprocess.run([sys.executable, "-c", program], capture_output=True, text=True).returncode == 0

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from policies.pods import WORKLOADS
-from preflight.scan import MANIFEST_SET_RULES, judged_types, kubernetes_policies
+from preflight.scan import MANIFEST_SET_RULES, judged_types, kubernetes_rules
 
 GOOD_POD_SPEC = {
     "automountServiceAccountToken": False,
@@ -69,7 +69,7 @@ def flagged(document: dict) -> dict[str, set[str]]:
 def test_scan_covers_the_kubernetes_rules_and_the_manifest_set_rules():
     from policies import pack
 
-    names = {p.name for p in kubernetes_policies()}
+    names = {p.name for p in kubernetes_rules()}
     assert set(MANIFEST_SET_RULES) <= names
     assert {"k8s-no-latest-image", "k8s-resources-required", "k8s-run-as-non-root", "k8s-no-default-namespace"} <= names
     assert not names & {"ecr-immutable-tags", "kms-key-rotation", "eks-vpc-cni-network-policy", "kyverno-policies-present"}
@@ -150,7 +150,7 @@ def test_scan_of_exported_manifests_agrees_with_check(preflight, tmp_path):
     out = tmp_path / "manifests"
     checked = preflight("check", "--stack", "dev", "--format", "json", "--manifests-out", out).json()
     scanned = preflight("scan", out, "--format", "json", "--policy-pack-config", "policies/config/dev.json").json()
-    kube = {p.name for p in kubernetes_policies()}
+    kube = {p.name for p in kubernetes_rules()}
 
     def identity(document, violation):
         resource = next((r for r in document["resources"] if r["urn"] == violation["urn"]), None)

@@ -10,7 +10,7 @@ import yaml
 
 from policies import pack
 from policies import waivers as waiver_file
-from preflight.analyzer import evaluate
+from preflight.evaluation import evaluate
 from preflight.commands import check_plan, pack_config_for
 from preflight.engine import run_program
 from stack_variants import stack_variant

@@ -1,0 +1,86 @@
+"""Reading on every core changes nothing but the time: the same resources, names, locations and
+errors in the same order as reading the files one after another, and a worker that fails costs
+only time (its files are read in-process), never a file."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from preflight import parallel_read
+from preflight.manifests import load_manifests
+from preflight.safe_load import Limits
+
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "apps"},
+       "spec": {"containers": [{"name": "c", "image": "registry.example/app@sha256:" + "a" * 64}]}}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """300 files: repeated names (numbered in file order), lists, multi-document files, broken YAML,
+    an alias bomb, duplicate keys, bad encodings, and objects the scan refuses."""
+    for index in range(300):
+        path = tmp_path / f"d{index % 7}" / f"{index:03d}.yaml"
+        path.parent.mkdir(exist_ok=True)
+        if index % 50 == 3:
+            path.write_text("a: [1, 2\n")
+        elif index % 50 == 7:
+            path.write_text("a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\nd: [*c, *c, *c, *c]\n")
+        elif index % 50 == 11:
+            path.write_text("kind: Pod\nkind: Pod\n")
+        elif index % 50 == 13:
+            path.write_bytes(b"\xff\xfe\x00bad")
+        elif index % 50 == 17:
+            path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [POD, POD, 5]}))
+        elif index % 50 == 19:
+            path.write_text(yaml.safe_dump_all([POD, None, {"kind": "Pod"}, POD]))
+        else:
+            path.write_text(yaml.safe_dump(POD))
+    return tmp_path
+
+
+@pytest.mark.parametrize("workers", [2, 3, 5])
+def test_every_worker_count_reads_what_one_reader_reads(tree, workers, monkeypatch):
+    limits = Limits(max_aliases=20, max_nodes=2000)  # small: the per-file limits and the scan's budget both decide
+    monkeypatch.setenv(parallel_read.WORKERS_VARIABLE, "1")
+    alone = load_manifests([tree], root=tree, limits=limits)
+    monkeypatch.setenv(parallel_read.WORKERS_VARIABLE, str(workers))
+    spread = load_manifests([tree], root=tree, limits=limits)
+    assert spread == alone
+    assert alone.errors and alone.resources and any("#2" in r.name for r in alone.resources)
+    assert any("scan would hold more than 2000 values" in e.message for e in alone.errors)
+
+
+def test_the_runs_are_read_by_other_processes():
+    parent = os.getpid()
+    read_by = list(parallel_read.parse_all(list(range(200)), lambda item: (item, os.getpid()), workers=2))
+    assert [item for item, _ in read_by] == list(range(200))
+    assert {pid for _, pid in read_by[:100]} == {parent} and parent not in {pid for _, pid in read_by[100:]}
+
+
+def test_a_worker_that_dies_costs_only_time():
+    parent = os.getpid()
+
+    def dies_in_a_worker(item):
+        if os.getpid() != parent:
+            os._exit(3)
+        return item * 2
+
+    assert list(parallel_read.parse_all(list(range(300)), dies_in_a_worker, workers=3)) == [i * 2 for i in range(300)]
+
+
+def test_a_worker_whose_parse_raises_leaves_the_error_to_this_process():
+    def breaks_on_250(item):
+        if item == 250:
+            raise ValueError("unreadable")
+        return item
+
+    with pytest.raises(ValueError, match="unreadable"):
+        list(parallel_read.parse_all(list(range(300)), breaks_on_250, workers=2))
+
+
+def test_few_files_are_read_in_process():
+    parent = os.getpid()
+    assert {pid for pid in parallel_read.parse_all(list(range(100)), lambda _: os.getpid(), workers=8)} == {parent}
