@@ -38,6 +38,7 @@ from preflight.evaluation import (
     reconcile_config,
 )
 from preflight.model import Plan, RecordedResource
+from preflight.parallel_map import ordered_map
 from preflight.policy_values import NotPlain, view
 
 if TYPE_CHECKING:
@@ -54,8 +55,9 @@ def run_rules(plan: Plan, config: Mapping[str, Any], rules: Sequence[Rule], name
     found = Found()
     delegated = False
     with _collector_paused():
-        for resource in plan.resources:
-            delegated |= not run.resource(resource, found)
+        # Each resource is judged alone (on every core for a large plan), its findings kept in plan order.
+        for resource, judged in zip(plan.resources, ordered_map(plan.resources, run.judged)):
+            delegated |= not run.record(resource, judged, found)
         if delegated:
             reference = run.reference()
             found.unmarshalled = list(reference.marshalled[1])  # the reference found which inputs cannot be marshalled
@@ -188,24 +190,37 @@ class _Run:
 
     # --- resources --------------------------------------------------------------------------------
 
-    def resource(self, resource: RecordedResource, found: Found) -> bool:
-        """Judges one resource with its rules; False when it went to the reference instead."""
+    def judged(self, resource: RecordedResource) -> tuple[Any, Found] | None:
+        """(its props as stack rules see them, what its rules found), or None when the inputs are
+        left to the reference. A pure function of the resource: it may run in a worker process."""
         judged_by = self._judging(resource.type)
         try:
+            stack_view = view(resource.inputs, map_order.stack_props) if self.stack_rules else None
             if self.stack_rules:
-                stack_view = view(resource.inputs, map_order.stack_props)
                 # Converted now, so that a provider left to the reference is known before the stack runs.
                 self._provider(resource, map_order.stack_provider)
             # Converting proves the inputs can be marshalled, so every resource is converted once.
             props = view(resource.inputs, map_order.resource_props) if judged_by or not self.stack_rules else None
             provider = self._provider(resource, map_order.resource_provider) if judged_by else None
         except NotPlain:
-            self.reference().resource(resource, found)
-            return False
-        if self.stack_rules:
-            self.stack_views.append(stack_view)
+            return None
+        found = Found()
         if judged_by:
             self._analyze(resource, judged_by, props, provider, found)
+        return stack_view, found
+
+    def record(self, resource: RecordedResource, judged: tuple[Any, Found] | None, found: Found) -> bool:
+        """Adds what was found on one resource; False when it goes to the reference instead."""
+        if judged is None:
+            self.reference().resource(resource, found)
+            return False
+        stack_view, on_resource = judged
+        if self.stack_rules:
+            self.stack_views.append(stack_view)
+        found.violations += on_resource.violations
+        found.not_applicable += on_resource.not_applicable
+        found.errors += on_resource.errors
+        found.unevaluated |= on_resource.unevaluated
         return True
 
     def _analyze(self, resource: RecordedResource, judged_by: list, props: Any, provider: Any, found: Found) -> None:

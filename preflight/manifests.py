@@ -25,16 +25,16 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Collection, Iterator
+from typing import Any, Collection, Iterator, NamedTuple
 
 import yaml
 
 from policies.pods import WORKLOADS
 from policies.sdk_proxy import UNKNOWN_VALUES
 from preflight.model import Plan, RecordedResource
-from preflight.parallel_read import parse_all
+from preflight.parallel_map import ordered_map
 from preflight.policy_values import SIG_KEY
 from preflight.report import InputError, Location, redact
 from preflight.safe_load import DEFAULT_LIMITS, Document, Limits, LoadError, load_json, measure, read_text, yaml_documents
@@ -165,13 +165,18 @@ def load_manifests(paths: list[Path], root: Path | None = None, progress=None, l
     files = list(manifest_files(paths))
     base = os.path.realpath(root) if root is not None else None
 
-    def read(file: tuple[Path, bool, str | None]) -> tuple[str, str | None, list[Document]]:
+    def read(file: tuple[Path, bool, str | None]) -> tuple[str, str | None, list[_ReadDocument]]:
+        """What one file holds, judged as far as the file alone decides (a pure function of it)."""
         path, named, problem = file
         shown = _display(path, base)
-        return shown, problem, [] if problem else list(_documents(path, shown, named, limits))
+        if problem:
+            return shown, problem, []
+        return shown, None, [_ReadDocument(d.line, d.error, [(where, _prepared(item, known, limits, d.nodes, where))
+                                                             for where, item in _objects(d.value)] if d.error is None else [])
+                             for d in _documents(path, shown, named, limits)]
 
-    # Parsed on every core, then turned into resources here, in file order (names and the budget depend on it).
-    for count, (shown, problem, documents) in enumerate(parse_all(files, read), start=1):
+    # Files are read on every core, then admitted here in file order (names and the budget depend on it).
+    for count, (shown, problem, documents) in enumerate(ordered_map(files, read), start=1):
         if progress:
             progress(count, len(files))
         if problem:
@@ -181,10 +186,9 @@ def load_manifests(paths: list[Path], root: Path | None = None, progress=None, l
             if document.error is not None:
                 errors.append(InputError.of(document.error))
                 continue
-            for where, item in _objects(document.value):
+            for where, prepared in document.objects:
                 try:
-                    # A document that is the object itself was measured as it was loaded.
-                    resource = _as_resource(item, known, names, budget, document.nodes if not where else None)
+                    resource = _admitted(prepared, names, budget)
                 except NotJudgeable as why:
                     errors.append(InputError(shown, document.line, f"{where}{why}"))
                     continue
@@ -271,25 +275,69 @@ class KnownKinds:
         return [f"{v} {k}" for v, k in self.judged.get(kind.lower(), []) if group in (_group(v), RETIRED_WORKLOAD_GROUP)]
 
 
-def _as_resource(item: Any, known: KnownKinds, names: _Names, budget: _ValueBudget,
-                 nodes: int | None = None) -> RecordedResource:
-    """The object as the resource Pulumi would register; raises NotJudgeable."""
-    if isinstance(item, NotJudgeable):
-        raise item
-    if not isinstance(item, dict):
-        raise NotJudgeable(f"found {_described(item)} where a Kubernetes object belongs "
-                           "(a mapping with apiVersion and kind)")
-    _check_identity(item)
-    token = type_token(item["apiVersion"], item["kind"])
-    if token in WORKLOADS:
-        _check_pod_spec(item, token)
-    else:
-        _check_unjudged_pods(item, known)
-    budget.spend(item, nodes)
-    inputs = _engine_inputs(item)
-    label = names.unique(token, item.get("metadata") or {})
-    return RecordedResource(urn=f"urn:pulumi:manifests::scan::{token}::{label}", type=token, name=label, custom=True,
-                            inputs=inputs)
+class _ReadDocument(NamedTuple):
+    """A document of a file as read: its line, why it could not be loaded, or its objects, each
+    _Prepared or the NotJudgeable that says why not, after where it sits in the document."""
+    line: int
+    error: LoadError | None
+    objects: list[tuple[str, Any]]
+
+
+class _Prepared(NamedTuple):
+    """An object as far as its file alone judges it: its type, size and the engine's inputs."""
+    token: str
+    subject: str
+    nodes: int  # its values with every alias expanded, for the scan's budget
+    metadata: dict  # what its resource name is made of
+    inputs: dict | None
+    unsendable: NotJudgeable | None  # why the engine cannot take it (reported once the budget admits it)
+
+
+def _prepared(item: Any, known: KnownKinds, limits: Limits, document_nodes: int | None, where: str) -> Any:
+    """The object prepared for admission, or the NotJudgeable that keeps it out."""
+    try:
+        if isinstance(item, NotJudgeable):
+            raise item
+        if not isinstance(item, dict):
+            raise NotJudgeable(f"found {_described(item)} where a Kubernetes object belongs "
+                               "(a mapping with apiVersion and kind)")
+        _check_identity(item)
+        token = type_token(item["apiVersion"], item["kind"])
+        if token in WORKLOADS:
+            _check_pod_spec(item, token)
+        else:
+            _check_unjudged_pods(item, known)
+    except NotJudgeable as why:
+        return why
+    # A document that is the object itself was measured as it was loaded; a list item is measured
+    # here (it cannot be past the file's limits, which its document held to).
+    nodes = document_nodes if not where and document_nodes is not None else _size(item, limits)
+    try:
+        inputs, unsendable = _engine_inputs(item), None
+    except NotJudgeable as why:
+        inputs, unsendable = None, why
+    metadata = item.get("metadata") or {}
+    return _Prepared(token, _subject(item), nodes, {k: metadata.get(k) for k in ("name", "generateName", "namespace")},
+                     inputs, unsendable)
+
+
+def _size(item: Any, limits: Limits) -> int:
+    try:
+        return measure(item, limits, "", None)[0]
+    except LoadError:
+        return limits.max_nodes + 1  # past any budget
+
+
+def _admitted(prepared: Any, names: _Names, budget: _ValueBudget) -> RecordedResource:
+    """The object as the resource Pulumi would register, in scan order; raises NotJudgeable."""
+    if isinstance(prepared, NotJudgeable):
+        raise prepared
+    budget.spend(prepared.subject, prepared.nodes)
+    if prepared.unsendable is not None:
+        raise prepared.unsendable
+    label = names.unique(prepared.token, prepared.metadata)
+    return RecordedResource(urn=f"urn:pulumi:manifests::scan::{prepared.token}::{label}", type=prepared.token,
+                            name=label, custom=True, inputs=prepared.inputs)
 
 
 def _check_identity(item: dict) -> None:
@@ -422,16 +470,10 @@ class _ValueBudget:
     def __init__(self, limits: Limits):
         self.limits, self.used = limits, 0
 
-    def spend(self, item: dict, nodes: int | None = None) -> None:
-        """Counts the object's values (`nodes`, when already measured) against what is left."""
-        left = self.limits.max_nodes - self.used
-        if nodes is None:
-            try:
-                nodes, _ = measure(item, replace(self.limits, max_nodes=left), "", None)
-            except LoadError:  # only the count can fail: the file's own limits held for this object
-                nodes = left + 1
-        if nodes > left:
-            raise NotJudgeable(f"{_subject(item)}: the scan would hold more than {self.limits.max_nodes} values, "
+    def spend(self, subject: str, nodes: int) -> None:
+        """Counts an object's values against what is left."""
+        if nodes > self.limits.max_nodes - self.used:
+            raise NotJudgeable(f"{subject}: the scan would hold more than {self.limits.max_nodes} values, "
                                "aliases expanded (raise --max-nodes to read more)")
         self.used += nodes
 

@@ -9,9 +9,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preflight import parallel_read
+from preflight import parallel_map
 from preflight.manifests import load_manifests
 from preflight.safe_load import Limits
+
+@pytest.fixture(autouse=True)
+def single_threaded(request, monkeypatch):
+    """The suite may run servers on threads of this process (moto's); the process is forked here as
+    a scan's process, which has no other thread, would be."""
+    if "not_forked" not in request.node.name:
+        monkeypatch.setattr(parallel_map, "_threads", lambda: 1)
+
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "apps"},
        "spec": {"containers": [{"name": "c", "image": "registry.example/app@sha256:" + "a" * 64}]}}
@@ -44,9 +52,9 @@ def tree(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("workers", [2, 3, 5])
 def test_every_worker_count_reads_what_one_reader_reads(tree, workers, monkeypatch):
     limits = Limits(max_aliases=20, max_nodes=2000)  # small: the per-file limits and the scan's budget both decide
-    monkeypatch.setenv(parallel_read.WORKERS_VARIABLE, "1")
+    monkeypatch.setenv(parallel_map.WORKERS_VARIABLE, "1")
     alone = load_manifests([tree], root=tree, limits=limits)
-    monkeypatch.setenv(parallel_read.WORKERS_VARIABLE, str(workers))
+    monkeypatch.setenv(parallel_map.WORKERS_VARIABLE, str(workers))
     spread = load_manifests([tree], root=tree, limits=limits)
     assert spread == alone
     assert alone.errors and alone.resources and any("#2" in r.name for r in alone.resources)
@@ -55,7 +63,7 @@ def test_every_worker_count_reads_what_one_reader_reads(tree, workers, monkeypat
 
 def test_the_runs_are_read_by_other_processes():
     parent = os.getpid()
-    read_by = list(parallel_read.parse_all(list(range(200)), lambda item: (item, os.getpid()), workers=2))
+    read_by = list(parallel_map.ordered_map(list(range(200)), lambda item: (item, os.getpid()), workers=2))
     assert [item for item, _ in read_by] == list(range(200))
     assert {pid for _, pid in read_by[:100]} == {parent} and parent not in {pid for _, pid in read_by[100:]}
 
@@ -68,7 +76,7 @@ def test_a_worker_that_dies_costs_only_time():
             os._exit(3)
         return item * 2
 
-    assert list(parallel_read.parse_all(list(range(300)), dies_in_a_worker, workers=3)) == [i * 2 for i in range(300)]
+    assert list(parallel_map.ordered_map(list(range(300)), dies_in_a_worker, workers=3)) == [i * 2 for i in range(300)]
 
 
 def test_a_worker_whose_parse_raises_leaves_the_error_to_this_process():
@@ -78,9 +86,63 @@ def test_a_worker_whose_parse_raises_leaves_the_error_to_this_process():
         return item
 
     with pytest.raises(ValueError, match="unreadable"):
-        list(parallel_read.parse_all(list(range(300)), breaks_on_250, workers=2))
+        list(parallel_map.ordered_map(list(range(300)), breaks_on_250, workers=2))
 
 
 def test_few_files_are_read_in_process():
     parent = os.getpid()
-    assert {pid for pid in parallel_read.parse_all(list(range(100)), lambda _: os.getpid(), workers=8)} == {parent}
+    assert {pid for pid in parallel_map.ordered_map(list(range(100)), lambda _: os.getpid(), workers=8)} == {parent}
+
+
+def children() -> set[str]:
+    return set(Path(f"/proc/self/task/{os.getpid()}/children").read_text().split())
+
+
+def test_a_caller_that_stops_early_leaves_no_worker_behind():
+    before = children()
+    answers = parallel_map.ordered_map(list(range(300)), lambda item: item, workers=3)
+    assert next(answers) == 0
+    assert len(children() - before) == 2  # two workers at work
+    answers.close()  # as when the caller fails half way
+    assert children() == before  # both stopped and reaped
+
+
+def test_judging_on_every_core_finds_what_one_process_finds(monkeypatch):
+    from policies.bench import synthetic_plan
+    from preflight.evaluation import evaluate, load_pack_config
+
+    plan, config = synthetic_plan(400), load_pack_config("policies/config/prod.json")
+    monkeypatch.setenv(parallel_map.WORKERS_VARIABLE, "1")
+    alone = evaluate(plan, config)
+    monkeypatch.setenv(parallel_map.WORKERS_VARIABLE, "3")
+    assert evaluate(plan, config) == alone and alone.violations
+
+
+def test_a_worker_that_stalls_is_stopped_and_its_run_done_here(monkeypatch):
+    import time
+
+    monkeypatch.setattr(parallel_map, "STALL_FLOOR", 0.5)
+    parent = os.getpid()
+
+    def stalls_in_a_worker(item):
+        if os.getpid() != parent:
+            time.sleep(120)
+        return item + 1
+
+    before, began = children(), time.monotonic()
+    assert list(parallel_map.ordered_map(list(range(200)), stalls_in_a_worker, workers=2)) == list(range(1, 201))
+    assert time.monotonic() - began < 30 and children() == before
+
+
+def test_a_process_running_other_threads_is_not_forked():
+    import threading
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        pids = set(parallel_map.ordered_map(list(range(300)), lambda _: os.getpid(), workers=3))
+    finally:
+        release.set()
+        thread.join()
+    assert pids == {os.getpid()}
