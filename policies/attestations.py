@@ -22,9 +22,9 @@ SPDX_VERSION = "{{ spdxVersion }}"
 
 def attestors(public_keys: tuple[str, ...]) -> list[dict]:
     """One entry per trusted key; `count: 1` makes any one of them enough."""
+    # No signatureAlgorithm: sha256 is Kyverno's default, and the field under `keys` is deprecated.
     entries = [{"keys": {
         "publicKeys": key,
-        "signatureAlgorithm": "sha256",
         # The keys live in KMS, not in Sigstore's public infrastructure.
         "rekor": {"ignoreTlog": True},
         "ctlog": {"ignoreSCT": True},

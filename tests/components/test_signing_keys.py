@@ -60,7 +60,7 @@ def test_admission_accepts_any_listed_key_for_the_signature_and_both_attestation
     attestors = [verify["attestors"], *(a["attestors"] for a in verify["attestations"])]
     for attestor in attestors:
         assert attestor == [{"count": 1, "entries": [
-            {"keys": {"publicKeys": MOCK_SIGNING_PUBLIC_KEY_PEM, "signatureAlgorithm": "sha256",
+            {"keys": {"publicKeys": MOCK_SIGNING_PUBLIC_KEY_PEM,
                       "rekor": {"ignoreTlog": True}, "ctlog": {"ignoreSCT": True}}}] * 2}]
     assert [a["type"] for a in verify["attestations"]] == [SBOM_PREDICATE, VULN_PREDICATE]
 
