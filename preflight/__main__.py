@@ -266,12 +266,13 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from preflight.evidence import EvidenceError
     from preflight.evidence_history import HistoryError
     from preflight.live_evidence import LiveEvidenceError
+    from preflight.parallel_map import WorkersError
     from preflight.policy_reports import PolicyReportError
     from preflight.safe_load import LoadError
     from preflight.stack_files import StackFileError
 
     return (ConfigError, PackConfigError, StackFileError, UsageError, EventLogError, LoadError, OutputError,
-            EvidenceError, HistoryError, LiveEvidenceError, PolicyReportError)
+            EvidenceError, HistoryError, LiveEvidenceError, PolicyReportError, WorkersError)
 
 
 def _one_line(err: BaseException) -> str:

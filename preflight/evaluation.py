@@ -132,6 +132,8 @@ def evaluate(
     if chosen not in ENGINES:
         raise ConfigError(f"{ENGINE_VARIABLE}={chosen!r}: the engine is one of {', '.join(ENGINES)}")
     name, version = pack_name or pack.PACK_NAME, pack_version or pack.PACK_VERSION
+    evaluated = [p.name for p in (policies if policies is not None else rules if rules is not None else pack.RULES)]
+    _refuse_unknown_policies(config or {}, list(dict.fromkeys([r.name for r in pack.RULES] + evaluated)))
     if policies is not None:
         from preflight.analyzer import run_servicer
 
@@ -150,6 +152,20 @@ def evaluate(
     from preflight.direct_eval import run_rules
 
     return run_rules(plan, config or {}, rules, name, version)
+
+
+def _refuse_unknown_policies(config: Mapping[str, Any], known: Sequence[str]) -> None:
+    """A pack config entry for no policy of the pack (a misspelt name) would change nothing, silently:
+    the policy meant keeps its level. It is refused, with the names it may have meant."""
+    import difflib
+
+    unknown = sorted(set(config) - set(known) - {"all"})
+    if unknown:
+        said = [f"{name!r}" + (f" (did you mean {', '.join(map(repr, close))}?)"
+                               if (close := difflib.get_close_matches(name, known, n=2)) else "")
+                for name in unknown[:10]]
+        raise ConfigError(f"the policy pack config names {len(unknown)} polic{'y' if len(unknown) == 1 else 'ies'} "
+                          f"the pack does not have: {', '.join(said)}")
 
 
 def _first_difference(direct: Evaluation, reference: Evaluation) -> str:

@@ -34,10 +34,16 @@ STALL_FACTOR, STALL_FLOOR = 4, 30.0
 WORKERS_VARIABLE = "PREFLIGHT_WORKERS"
 
 
+class WorkersError(ValueError):
+    """PREFLIGHT_WORKERS is not a whole number of at least 1."""
+
+
 def workers_wanted() -> int:
     """One worker per core this process may run on, or PREFLIGHT_WORKERS (1: all in-process)."""
-    given = os.environ.get(WORKERS_VARIABLE, "").strip()
-    if given.isdigit() and int(given) >= 1:
+    given = os.environ.get(WORKERS_VARIABLE)
+    if given is not None:
+        if not (given.strip().isdigit() and int(given) >= 1):
+            raise WorkersError(f"{WORKERS_VARIABLE}={given[:40]!r}: give a whole number of processes, at least 1")
         return int(given)
     try:
         return len(os.sched_getaffinity(0))

@@ -174,3 +174,9 @@ def test_check_passes_what_the_pack_could_not_judge_on_as_errors():
     report = check_plan(plan(deployment), Path("Pulumi.dev.yaml"), {})
     assert report.verdict == "error"
     assert any("cannot judge: spec is a string, not an object" in e.message for e in report.errors)
+
+
+def test_a_config_entry_for_no_policy_of_the_pack_is_refused_with_the_names_meant():
+    with pytest.raises(ConfigError, match=r"'k8s-run-as-non-rot' \(did you mean 'k8s-run-as-non-root'"):
+        evaluate(plan(), {"all": "advisory", "k8s-run-as-non-rot": "mandatory"})
+    assert evaluate(plan(), {"all": "advisory", "k8s-run-as-non-root": "mandatory"}).policies  # a real name is fine

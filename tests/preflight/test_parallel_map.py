@@ -146,3 +146,31 @@ def test_a_process_running_other_threads_is_not_forked():
         release.set()
         thread.join()
     assert pids == {os.getpid()}
+
+
+def test_resources_with_unknown_values_are_judged_alike_on_every_core(monkeypatch):
+    # Their props reach rules as the SDK's proxies, which travel back from a worker intact.
+    from dataclasses import replace
+
+    from policies.bench import synthetic_plan
+    from preflight.evaluation import evaluate, load_pack_config
+    from preflight.model import Plan
+
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    plan = synthetic_plan(300)
+    resources = tuple(replace(r, inputs={**r.inputs, "metadata": {"name": unknown, "namespace": unknown}})
+                      if i % 7 == 0 and r.type.startswith("kubernetes:") else r for i, r in enumerate(plan.resources))
+    plan = Plan(plan.project, plan.stack, resources, {})
+    config = load_pack_config("policies/config/prod.json")
+    monkeypatch.setenv(parallel_map.WORKERS_VARIABLE, "1")
+    alone = evaluate(plan, config)
+    monkeypatch.setenv(parallel_map.WORKERS_VARIABLE, "2")
+    assert evaluate(plan, config) == alone
+    assert any("can't be known" in v.message for v in alone.violations)
+
+
+@pytest.mark.parametrize("given", ["0", "-1", "two", "1.5", ""])
+def test_a_workers_setting_that_is_no_count_is_refused(given, monkeypatch):
+    monkeypatch.setenv(parallel_map.WORKERS_VARIABLE, given)
+    with pytest.raises(parallel_map.WorkersError, match="PREFLIGHT_WORKERS"):
+        list(parallel_map.ordered_map(list(range(300)), lambda item: item))
