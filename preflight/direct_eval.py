@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from policies.rule import NotApplicableHere, Rule
@@ -40,13 +38,10 @@ from preflight.evaluation import (
 from preflight.model import Plan, RecordedResource
 from preflight.parallel_map import ordered_map
 from preflight.policy_values import NotPlain, view
+from preflight.rule_args import Args, Options, Provider, Resource, Timeouts
 
 if TYPE_CHECKING:
     from preflight.analyzer import ServicerPath
-
-# The servicer never receives stack tags offline (no ConfigureStack call): every policy sees none.
-_NO_STACK_TAGS = MappingProxyType({})
-
 
 def run_rules(plan: Plan, config: Mapping[str, Any], rules: Sequence[Rule], name: str, version: str) -> Evaluation:
     """What the servicer path finds for `rules` over `plan` with the pack config `config`, found directly."""
@@ -90,63 +85,6 @@ def as_struct(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: as_struct(v) for k, v in value.items()}
     return [as_struct(v) for v in value]
-
-
-# --- what a rule receives: the SDK's argument classes, attribute for attribute (identity, no equality) --
-
-@dataclass(eq=False)
-class Timeouts:
-    create_seconds: float = 0
-    update_seconds: float = 0
-    delete_seconds: float = 0
-
-
-@dataclass(eq=False)
-class Options:
-    protect: bool
-    ignore_changes: list
-    delete_before_replace: bool | None
-    aliases: list
-    custom_timeouts: Timeouts
-    additional_secret_outputs: list
-    parent: str | None
-
-
-@dataclass(eq=False)
-class Provider:
-    resource_type: str
-    props: Any
-    urn: str
-    name: str
-
-
-@dataclass(eq=False)
-class Resource:
-    """A stack rule's view of one resource (the SDK's PolicyResource)."""
-    resource_type: str
-    props: Any
-    urn: str
-    name: str
-    opts: Options
-    provider: Provider | None
-    parent: Resource | None
-    dependencies: list
-    property_dependencies: dict
-
-
-class _Args:
-    """ResourceValidationArgs and StackValidationArgs: what a rule reads, and `not_applicable`."""
-
-    def __init__(self, config: Mapping[str, Any] | None, **fields: Any) -> None:
-        self.__dict__.update(fields)
-        self.stack_tags = _NO_STACK_TAGS
-        self._config = config if config is not None else {}
-
-    def get_config(self) -> Mapping[str, Any]:
-        return self._config
-
-    def not_applicable(self, reason: str | None = None) -> None:
-        raise NotApplicableHere(reason)
 
 
 class _Run:
@@ -227,7 +165,7 @@ class _Run:
         options = _options(resource)
         failed = []
         for rule, level, config in judged_by:
-            args = _Args(config, resource_type=resource.type, props=props, urn=resource.urn, name=resource.name,
+            args = Args(config, resource_type=resource.type, props=props, urn=resource.urn, name=resource.name,
                          opts=options, provider=provider)
             error = self._validate(rule, level, lambda report: rule.validate_resource(None, args, report),
                                    resource.urn, found)
@@ -244,7 +182,7 @@ class _Run:
         resources = self._stack_resources()
         failed = []
         for rule, level, config in self.stack_rules:
-            args = _Args(config, resources=list(resources))
+            args = Args(config, resources=list(resources))
             error = self._validate(rule, level, lambda report: rule.validate_stack(None, args, report), "", found)
             if error is not None:
                 failed.append((rule.name, error))
