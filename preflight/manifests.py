@@ -176,7 +176,9 @@ def load_manifests(paths: list[Path], root: Path | None = None, progress=None, l
                              for d in _documents(path, shown, named, limits)]
 
     # Files are read on every core, then admitted here in file order (names and the budget depend on it).
-    for count, (shown, problem, documents) in enumerate(ordered_map(files, read), start=1):
+    # A worker holds no more values than a scan admits (--max-nodes), so memory stays bounded.
+    answers = ordered_map(files, read, weight=_values_read, cap=limits.max_nodes)
+    for count, (shown, problem, documents) in enumerate(answers, start=1):
         if progress:
             progress(count, len(files))
         if problem:
@@ -273,6 +275,12 @@ class KnownKinds:
             return []
         group = _group(api_version)
         return [f"{v} {k}" for v, k in self.judged.get(kind.lower(), []) if group in (_group(v), RETIRED_WORKLOAD_GROUP)]
+
+
+def _values_read(answer: tuple[str, str | None, list[_ReadDocument]]) -> int:
+    """The values a file's answer holds (the prepared objects' own)."""
+    return sum(prepared.nodes for document in answer[2] for _, prepared in document.objects
+               if isinstance(prepared, _Prepared))
 
 
 class _ReadDocument(NamedTuple):

@@ -51,15 +51,21 @@ def workers_wanted() -> int:
         return os.cpu_count() or 1
 
 
-def ordered_map(items: Sequence[Item], function: Callable[[Item], Answer], workers: int | None = None) -> Iterator[Answer]:
-    """`function(item)` for every item, in order, the later runs worked through by forked workers."""
+def ordered_map(items: Sequence[Item], function: Callable[[Item], Answer], workers: int | None = None,
+                weight: Callable[[Answer], int] | None = None, cap: int | None = None) -> Iterator[Answer]:
+    """`function(item)` for every item, in order, the later runs worked through by forked workers.
+
+    Given `weight` and `cap`, a worker holds answers weighing at most about `cap` (it stops past
+    it, and the rest of its run is done here, one item at a time): what a worker holds stays bounded
+    whatever the items, as it does when they are done one after another.
+    """
     workers = min(workers or workers_wanted(), len(items) // MIN_ITEMS_PER_WORKER)
     if workers < 2 or not hasattr(os, "fork") or _threads() > 1:
         yield from map(function, items)
         return
     size = -(-len(items) // workers)
     runs = [items[start:start + size] for start in range(0, len(items), size)]
-    pending = [_start(run, function) for run in runs[1:]]
+    pending = [_start(run, function, weight, cap) for run in runs[1:]]
     try:
         began = time.monotonic()
         yield from map(function, runs[0])
@@ -73,7 +79,8 @@ def ordered_map(items: Sequence[Item], function: Callable[[Item], Answer], worke
                 _stop(worker)
 
 
-def _start(run: Sequence[Item], function: Callable[[Item], Answer]) -> tuple[int, int] | None:
+def _start(run: Sequence[Item], function: Callable[[Item], Answer], weight: Callable[[Answer], int] | None,
+           cap: int | None) -> tuple[int, int] | None:
     """(pid, read end of its pipe) of a worker doing `run`; None when none could be started."""
     try:
         read_end, write_end = os.pipe()
@@ -92,12 +99,25 @@ def _start(run: Sequence[Item], function: Callable[[Item], Answer]) -> tuple[int
         try:
             os.close(read_end)
             with os.fdopen(write_end, "wb") as out:
-                pickle.dump([function(item) for item in run], out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(_answers(run, function, weight, cap), out, protocol=pickle.HIGHEST_PROTOCOL)
             status = 0
         finally:
             os._exit(status)
     os.close(write_end)
     return pid, read_end
+
+
+def _answers(run: Sequence[Item], function: Callable[[Item], Answer], weight: Callable[[Answer], int] | None,
+             cap: int | None) -> list[Answer]:
+    """The answers for a prefix of `run`: all of it, or as far as `cap` allows."""
+    answers, held = [], 0
+    for item in run:
+        answers.append(function(item))
+        if weight is not None and cap is not None:
+            held += weight(answers[-1])
+            if held > cap:
+                break
+    return answers
 
 
 def _collect(worker: tuple[int, int] | None, run: Sequence[Item], function: Callable[[Item], Answer],
@@ -115,9 +135,9 @@ def _collect(worker: tuple[int, int] | None, run: Sequence[Item], function: Call
         answers = pickle.loads(answer) if status == 0 else None
     except Exception:  # a worker that died mid-answer: its items are done here
         answers = None
-    if not isinstance(answers, list) or len(answers) != len(run):
+    if not isinstance(answers, list) or len(answers) > len(run):
         return [function(item) for item in run]
-    return answers
+    return answers + [function(item) for item in run[len(answers):]]  # what a worker stopped short of
 
 
 def _read_until(read_end: int, deadline: float) -> bytes | None:

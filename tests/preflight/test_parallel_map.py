@@ -174,3 +174,12 @@ def test_a_workers_setting_that_is_no_count_is_refused(given, monkeypatch):
     monkeypatch.setenv(parallel_map.WORKERS_VARIABLE, given)
     with pytest.raises(parallel_map.WorkersError, match="PREFLIGHT_WORKERS"):
         list(parallel_map.ordered_map(list(range(300)), lambda item: item))
+
+
+def test_a_worker_holds_answers_up_to_the_cap_and_the_rest_is_done_here():
+    parent = os.getpid()
+    answers = list(parallel_map.ordered_map(list(range(300)), lambda item: (item, os.getpid()), workers=2,
+                                            weight=lambda answer: 10, cap=200))
+    assert [item for item, _ in answers] == list(range(300))
+    by_worker = [item for item, pid in answers if pid != parent]
+    assert by_worker == list(range(150, 171))  # 21 answers weigh 210, past the cap: the rest came from here
