@@ -7,6 +7,7 @@ from policies.rules import (
     detection,
     ecr,
     eks_cluster,
+    evidence,
     iam,
     installs,
     k8s_access,
@@ -38,6 +39,7 @@ RULES: tuple[Rule, ...] = (
     + kms.RULES
     + iam.RULES
     + s3.RULES
+    + evidence.RULES
     + vpc.RULES
     + k8s_workload.RULES
     + k8s_network.RULES

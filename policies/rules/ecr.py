@@ -7,7 +7,7 @@ from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, each_resource
 from policies.rules.iam_documents import allows, has_wildcard_principal, statement_id, statements
 from policies.stack import companions, of_type
-from policies.values import get, is_set, is_true, json_document, objects
+from policies.values import get, is_set, is_true, json_document, objects, text
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
@@ -33,8 +33,9 @@ def _kms(args, config):
         yield "repository uses AES256 default encryption, not a customer-managed KMS key"
         return
     _, first = configs[0]
-    if get(first, "encryptionType") != "KMS":
-        yield f"encryption type is {get(first, 'encryptionType')}, not KMS"
+    encryption = text(first, "encryptionType", at="encryptionConfigurations[0]")
+    if encryption != "KMS":
+        yield f"encryption type is {encryption}, not KMS"
     elif not is_set(first, "kmsKey"):
         yield "KMS encryption without kmsKey uses the AWS managed key; name the customer-managed key"
 

@@ -11,7 +11,7 @@ from policies.rules.iam_documents import (
     actions, allows, condition_values, conditions, grants_action, open_to_everyone, principals, statement_id,
     statements,
 )
-from policies.values import as_list, get, json_document, objects
+from policies.values import as_list, get, json_document, objects, shown
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -115,7 +115,8 @@ def _irsa(args, config):
         if not subjects:
             yield f"trust statement {sid} is not pinned with StringEquals on ':sub'"
         elif len(subjects) != 1 or not re.fullmatch(r"system:serviceaccount:[^:*?]+:[^:*?]+", str(subjects[0])):
-            yield f"trust statement {sid} ':sub' must name exactly one service account, got {subjects}"
+            named = [s if isinstance(s, str) else shown(s) for s in subjects]  # never a container's repr
+            yield f"trust statement {sid} ':sub' must name exactly one service account, got {named}"
         if not _pinned_audience(statement):
             yield f"trust statement {sid} does not pin ':aud' (sts.amazonaws.com)"
 

@@ -69,7 +69,7 @@ def _kyverno_present(args, config):
         for rule, action in _rule_actions(policy):
             if action != "Enforce":
                 yield f"rule {rule} has failureAction {action or 'unset (Audit)'}, not Enforce"
-        failure = get(policy.props, "spec", "webhookConfiguration", "failurePolicy", default="Fail")
+        failure = text(policy.props, "spec", "webhookConfiguration", "failurePolicy", default="Fail")
         if failure != "Fail":
             yield f"webhook failurePolicy is {failure}; admission fails open when Kyverno is down"
     yield from each_resource(policies, check)

@@ -7,7 +7,7 @@ from policies.frameworks import cis_eks, fsbp, nist
 from policies.rule import Rule, config_value, each_resource
 from policies.rules.eks_view import COMPONENT
 from policies.stack import of_type, referenced
-from policies.values import UnknownValueError, get, is_set, number, objects, shown, truthy
+from policies.values import UnknownValueError, get, is_set, number, objects, shown, text, truthy
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -91,7 +91,7 @@ def _volumes_encrypted(args, config):
             yield "no block device mapping declares an encrypted root volume"
         for place, mapping in mappings:
             if not truthy(get(mapping, "ebs", "encrypted", at=place)):
-                yield f"{place} ({get(mapping, 'deviceName')}) is not encrypted"
+                yield f"{place} ({text(mapping, 'deviceName', at=place)}) is not encrypted"
 
     def group(ng):
         if not referenced(ng, "launchTemplate", LAUNCH_TEMPLATE):

@@ -27,8 +27,9 @@ def _flow_logs(args, config):
         if not logs:
             yield "VPC has no flow log"
         for log in logs:
-            if get(log.props, "trafficType") != "ALL":
-                yield f"flow log {log.name} records {get(log.props, 'trafficType')} traffic, not ALL"
+            traffic = text(log.props, "trafficType")
+            if traffic != "ALL":
+                yield f"flow log {log.name} records {traffic} traffic, not ALL"
     return each_resource(of_type(args.resources, VPC), check)
 
 

@@ -32,6 +32,8 @@ SETTLED = (
     "nodeGroupName",
     "ecrRepositoryNames",
     "backupBucketName",
+    "evidenceBucketName",
+    "evidenceRetentionDays",
     "ciRoleName",
     "ciTrust",
     "alarmTopicName",
@@ -42,27 +44,34 @@ SETTLED = (
 )
 
 
+# Outputs naming again the key of a bucket, one of kmsKeyArns (AWS assigns the ARNs, so the settings cannot).
+BUCKET_KEYS = ("backupKmsKeyArn", "evidenceKmsKeyArn")
+
+
 @dataclass(frozen=True)
 class ExpectedStack:
     stack: str
     settled: Mapping[str, Any]
-    # Purposes of the customer-managed keys the stack creates (kmsKeyArns), and which one is the
-    # backup bucket's (exported again as backupKmsKeyArn).
+    # Purposes of the customer-managed keys the stack creates (kmsKeyArns), and which one each
+    # bucket's key output (BUCKET_KEYS) names again.
     key_purposes: tuple[str, ...]
-    backup_key_purpose: str
+    bucket_key_purposes: Mapping[str, str]
 
     @classmethod
     def from_plan(cls, plan: Plan) -> ExpectedStack:
         """From an offline run of the program; raises MissingOutput when the program does not export
         an output verify needs."""
         outputs = plan.outputs
-        for key in (*SETTLED, "kmsKeyArns", "backupKmsKeyArn"):
+        for key in (*SETTLED, "kmsKeyArns", *BUCKET_KEYS):
             problem = shape_problem(key, outputs.get(key))
             if problem:
                 raise MissingOutput(f"the program run offline for stack {plan.stack} does not export it as verify needs: {problem}")
         keys = outputs["kmsKeyArns"]
-        # Under the mocks every key gets its own ARN, so the backup key is the purpose with the same one.
-        backup = [purpose for purpose, arn in keys.items() if arn == outputs["backupKmsKeyArn"]]
-        if len(backup) != 1:
-            raise MissingOutput(f"backupKmsKeyArn is not one of the stack's kmsKeyArns in the offline run of {plan.stack}")
-        return cls(plan.stack, {key: outputs[key] for key in SETTLED}, tuple(keys), backup[0])
+        purposes = {}
+        for output in BUCKET_KEYS:
+            # Under the mocks every key gets its own ARN, so a bucket's key is the purpose with the same one.
+            same = [purpose for purpose, arn in keys.items() if arn == outputs[output]]
+            if len(same) != 1:
+                raise MissingOutput(f"{output} is not one of the stack's kmsKeyArns in the offline run of {plan.stack}")
+            purposes[output] = same[0]
+        return cls(plan.stack, {key: outputs[key] for key in SETTLED}, tuple(keys), purposes)

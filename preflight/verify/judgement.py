@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .expected import SETTLED, ExpectedStack
+from .expected import BUCKET_KEYS, SETTLED, ExpectedStack
 from .outputs import SHAPES, StackOutputs, clipped, shape_problem
 
 NO_STACK = ("no stack settings given (--stack or --stack-file), so what must exist is unknown and the outputs "
@@ -35,7 +35,8 @@ class Judgement:
 
 def against_stack(expected: ExpectedStack, given: StackOutputs) -> Judgement:
     keys, key_problems = _key_arns(expected, given.values)
-    values = {**expected.settled, "kmsKeyArns": keys, "backupKmsKeyArn": keys[expected.backup_key_purpose]}
+    values = {**expected.settled, "kmsKeyArns": keys,
+              **{output: keys[purpose] for output, purpose in expected.bucket_key_purposes.items()}}
     problems = [*_disagreements(expected, given.values), *key_problems]
     return Judgement(StackOutputs(values, given.source, given.origins), tuple(problems))
 
@@ -105,8 +106,9 @@ def _key_arns(expected: ExpectedStack, given: dict[str, Any]) -> tuple[dict[str,
     extra = sorted(set(given_keys) - set(expected.key_purposes))
     if extra:
         problems.append(Problem("kmsKeyArns", f"kmsKeyArns names keys the stack does not create: {clipped(extra)}"))
-    backup, backup_key = given.get("backupKmsKeyArn"), keys[expected.backup_key_purpose]
-    if backup is not None and backup_key is not None and backup != backup_key:
-        problems.append(Problem("backupKmsKeyArn", f"output 'backupKmsKeyArn' is {clipped(backup)}, not the stack's "
-                                                   f"{expected.backup_key_purpose} key {backup_key}"))
+    for output in BUCKET_KEYS:
+        purpose = expected.bucket_key_purposes[output]
+        named, key = given.get(output), keys[purpose]
+        if named is not None and key is not None and named != key:
+            problems.append(Problem(output, f"output {output!r} is {clipped(named)}, not the stack's {purpose} key {key}"))
     return keys, problems

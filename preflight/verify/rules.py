@@ -20,6 +20,7 @@ VERIFY_RULES = (
     "s3-versioning",
     "s3-public-access-block",
     "s3-tls-only",
+    "s3-evidence-object-lock",
     "iam-ci-oidc-trust-pinned",
     "eks-audit-log-alarms",
     "eks-audit-review-queries",

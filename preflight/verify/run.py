@@ -4,11 +4,14 @@ from __future__ import annotations
 import boto3
 
 from .account import Account
-from .controls import backup_bucket, ci_role, cluster, detection, guardduty, keys, log_group, nodegroup, registry
+from .controls import (
+    backup_bucket, ci_role, cluster, detection, evidence_bucket, guardduty, keys, log_group, nodegroup, registry,
+)
 from .model import ControlResult
 from .outputs import StackOutputs, one_line
 
-CONTROL_BUILDERS = (cluster, log_group, nodegroup, registry, keys, backup_bucket, ci_role, detection, guardduty)
+CONTROL_BUILDERS = (cluster, log_group, nodegroup, registry, keys, backup_bucket, evidence_bucket, ci_role, detection,
+                    guardduty)
 
 
 def verify(

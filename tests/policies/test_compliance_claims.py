@@ -95,6 +95,7 @@ CONTROL_TITLES = {
     f"{NIST_53} AC-14": "Permitted Actions Without Identification or Authentication",
     f"{NIST_53} AU-6": "Audit Record Review, Analysis, and Reporting",
     f"{NIST_53} AU-9": "Protection of Audit Information",
+    f"{NIST_53} AU-11": "Audit Record Retention",
     f"{NIST_53} CA-5": "Plan of Action and Milestones",
     f"{NIST_53} CM-2": "Baseline Configuration",
     f"{NIST_53} IA-5": "Authenticator Management",
@@ -125,6 +126,7 @@ CONTROL_TITLES = {
     f"{FSBP} S3.5": "S3 general purpose buckets should require requests to use SSL",
     f"{FSBP} S3.8": "S3 general purpose buckets should block public access",
     f"{FSBP} S3.14": "S3 general purpose buckets should have versioning enabled",
+    f"{FSBP} S3.15": "S3 general purpose buckets should have Object Lock enabled",
     f"{FSBP} S3.17": "S3 general purpose buckets should be encrypted at rest with AWS KMS keys",
     **{f"{PSS} {profile}: {control}": f"Pod Security Standards, {profile.lower()} profile: {control}" for profile, control in (
         ("Baseline", "Host Namespaces"), ("Baseline", "Privileged Containers"), ("Baseline", "Capabilities"),
@@ -230,6 +232,13 @@ CLAIMS = {
     "s3-encryption-kms": {f"{FSBP} S3.17": "checks default encryption with SSE-KMS"},
     "s3-versioning": {f"{FSBP} S3.14": "checks versioning"},
     "s3-tls-only": {f"{FSBP} S3.5": "checks the bucket policy denies requests without TLS"},
+    "s3-evidence-object-lock": {
+        f"{FSBP} S3.15": "checks Object Lock on the evidence bucket, the one bucket whose objects must never change. "
+                         "Not on every bucket: backups expire by lifecycle, which a lock would block",
+        f"{NIST_53} AU-9": "checks the evidence bundles (reports, audit exports) cannot be deleted or overwritten, "
+                           "by anyone, while their retention runs",
+        f"{NIST_53} AU-11": "checks they are kept at least the configured days",
+    },
     "vpc-flow-logs-enabled": {
         f"{FSBP} EC2.6": "checks flow logs on every VPC. Not SP 800-190 4.3.3: logging separates no traffic",
     },

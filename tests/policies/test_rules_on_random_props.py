@@ -136,3 +136,6 @@ def test_no_exception_escapes_and_every_cannot_judge_names_the_field(subject):
                      resource(NETWORK_POLICY, "deny", DENY_ALL), resource(NETWORK_POLICY, "allow", ALLOW_BACKEND))
     for error in evaluation.errors:
         assert "cannot judge: " in error.message and " failed (" not in error.message, error
+    for message in [v.message for v in evaluation.violations] + [e.message for e in evaluation.errors]:
+        # A message shows what it read, never an object's repr (a memory address, which also differs by path).
+        assert " object at 0x" not in message, message

@@ -9,7 +9,7 @@ from preflight.verify import VERIFY_RULES, StackOutputs, Status, verify
 from preflight.verify.account import Account
 from preflight.verify.controls.cluster import controls as cluster_controls
 from verify_account import (
-    ACCOUNT_ID, BREAKS, CLUSTER, KEY_ROLES, NODE_GROUP, REGION, REPOSITORIES, AccountSpec, build_account, build_cluster,
+    ACCOUNT_ID, BREAKS, CLUSTER, EVIDENCE_BUCKET, KEY_ROLES, NODE_GROUP, REGION, REPOSITORIES, AccountSpec, build_account, build_cluster,
     clients, stack_outputs,
 )
 
@@ -43,6 +43,19 @@ def test_evidence_is_the_api_value(aws):
     assert (imds["HttpTokens"], imds["HttpPutResponseHopLimit"]) == ("required", 1)
     retention = results[("cloudwatch-log-group-retention", f"/aws/eks/{CLUSTER}/cluster")].evidence
     assert retention == {"retentionInDays": 90}
+    lock = results[("s3-evidence-object-lock", EVIDENCE_BUCKET)].evidence["ObjectLockConfiguration"]
+    retention = lock["Rule"]["DefaultRetention"]
+    assert (lock["ObjectLockEnabled"], retention["Mode"], retention["Days"]) == ("Enabled", "COMPLIANCE", 365)
+
+
+@pytest.mark.parametrize("spec,words", [
+    (AccountSpec(evidence_lock_days=30), "30 days, under the stack's 365 days"),
+    (AccountSpec(evidence_locked=False), "Object Lock is not configured"),
+], ids=["kept too short", "never locked"])
+def test_evidence_kept_shorter_or_never_locked_fails(aws, spec, words):
+    results = run_verify(aws.endpoint_url, build_account(aws.endpoint_url, spec))
+    [lock] = [r for r in results if r.rule == "s3-evidence-object-lock"]
+    assert lock.status is Status.FAIL and words in lock.message, lock.message
 
 
 @pytest.mark.parametrize("rule", sorted(BREAKS))

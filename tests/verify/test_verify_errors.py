@@ -14,7 +14,7 @@ from preflight.verify.controls.backup_bucket import controls as bucket_controls
 from not_aws import closed_port
 from verify_account import ACCOUNT_ID, KEY_ROLES, REGION, build_account, clients, stack_outputs
 
-S3_RULES = {"s3-encryption-kms", "s3-versioning", "s3-public-access-block", "s3-tls-only"}
+S3_RULES = {"s3-encryption-kms", "s3-versioning", "s3-public-access-block", "s3-tls-only", "s3-evidence-object-lock"}
 MISSING_KEYS = {role: f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/00000000-0000-0000-0000-00000000000{n}"
                 for n, role in enumerate(KEY_ROLES)}
 

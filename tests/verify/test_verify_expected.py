@@ -9,6 +9,7 @@ import boto3
 
 from moto_server import FAKE_CREDENTIALS
 from preflight.verify import StackOutputs
+from preflight.verify.expected import BUCKET_KEYS
 from preflight.verify.judgement import against_stack, without_stack
 from preflight.verify_command import evidence_report, expected_stack
 from verify_account import (
@@ -111,7 +112,8 @@ def test_a_set_value_that_disagrees_is_reported_against_set_and_the_settings_val
 
 
 def test_without_stack_settings_the_outputs_are_never_enough(expected):
-    judgement = without_stack(StackOutputs({**expected.settled, "kmsKeyArns": {}, "backupKmsKeyArn": "k"}))
+    judgement = without_stack(StackOutputs({**expected.settled, "kmsKeyArns": {},
+                                            **{output: "k" for output in BUCKET_KEYS}}))
 
     assert [p.key for p in judgement.problems] == [""]
     assert "verdict cannot be pass" in judgement.problems[0].message

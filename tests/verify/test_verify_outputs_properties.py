@@ -20,7 +20,7 @@ from moto_server import FAKE_CREDENTIALS, MotoServer
 from preflight.__main__ import EXIT_STATUS
 from preflight.safe_load import Limits, LoadError
 from preflight.verify import VERIFY_RULES, StackOutputs
-from preflight.verify.expected import SETTLED, ExpectedStack
+from preflight.verify.expected import BUCKET_KEYS, SETTLED, ExpectedStack
 from preflight.verify.judgement import Judgement, against_stack, without_stack
 from preflight.verify.outputs import SHAPES
 from preflight.verify_command import evidence_report
@@ -134,7 +134,7 @@ def test_mutated_real_outputs_pass_only_when_they_still_agree_and_every_control_
     report = evidence_report(against_stack(expected, outputs), expected.stack, session=session,
                              endpoint_url=moto_server.endpoint_url)
 
-    read_keys = {*SETTLED, "kmsKeyArns", "backupKmsKeyArn"}
+    read_keys = {*SETTLED, "kmsKeyArns", *BUCKET_KEYS}
     still_agrees = all(mutated.get(key) == compliant[key] for key in read_keys if key in mutated)
     assert {entry.name for entry in report.resources} == set(VERIFY_RULES)
     if report.verdict == "pass":

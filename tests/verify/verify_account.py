@@ -36,6 +36,8 @@ LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 REPOSITORIES = {"frontend": "devsecops-dev/frontend", "backend": "devsecops-dev/backend", "db-backup": "devsecops-dev/db-backup"}
 KEY_ROLES = ("secrets", "logs", "ecr", "ebs", "backups", "app-secrets", "evidence", "alerts")
 BUCKET = f"devsecops-dev-db-backups-{ACCOUNT_ID}"
+EVIDENCE_BUCKET = f"devsecops-dev-evidence-{ACCOUNT_ID}"
+EVIDENCE_RETENTION_DAYS = 365
 CI_ROLE = "devsecops-dev-ci-images"
 TOPIC = "devsecops-dev-security-alarms"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{TOPIC}"
@@ -67,6 +69,9 @@ class AccountSpec:
     bucket_versioning: bool = True
     bucket_public_access_block: bool = True
     bucket_tls_only: bool = True
+    evidence_lock_mode: str = "COMPLIANCE"
+    evidence_lock_days: int = EVIDENCE_RETENTION_DAYS
+    evidence_locked: bool = True
     ci_subject: str = SUBJECT
     ci_subject_operator: str = "StringEquals"
     pod_exec_alarm_notifies: bool = True
@@ -96,6 +101,7 @@ BREAKS: dict[str, AccountSpec] = {
     "s3-versioning": AccountSpec(bucket_versioning=False),
     "s3-public-access-block": AccountSpec(bucket_public_access_block=False),
     "s3-tls-only": AccountSpec(bucket_tls_only=False),
+    "s3-evidence-object-lock": AccountSpec(evidence_lock_mode="GOVERNANCE"),
     "iam-ci-oidc-trust-pinned": AccountSpec(ci_subject="repo:example-org/*", ci_subject_operator="StringLike"),
     "eks-audit-log-alarms": AccountSpec(pod_exec_alarm_notifies=False),
     "sns-topic-kms": AccountSpec(topic_encrypted=False),
@@ -125,6 +131,7 @@ def build_account(endpoint_url: str, spec: AccountSpec = AccountSpec()) -> dict:
     _nodegroup(client("ec2"), client("eks"), spec, keys)
     _repositories(client("ecr"), spec, keys)
     _bucket(client("s3"), spec, keys)
+    _evidence_bucket(client("s3"), spec, keys)
     _ci_role(client("iam"), spec)
     _detection(client("sns"), client("logs"), client("cloudwatch"), spec, keys)
     _guardduty(client("guardduty"), client("events"), spec)
@@ -146,6 +153,9 @@ def stack_outputs(keys: dict[str, str]) -> dict:
         "ecrRepositoryNames": REPOSITORIES,
         "backupBucketName": BUCKET,
         "backupKmsKeyArn": keys["backups"],
+        "evidenceBucketName": EVIDENCE_BUCKET,
+        "evidenceKmsKeyArn": keys["evidence"],
+        "evidenceRetentionDays": EVIDENCE_RETENTION_DAYS,
         "ciRoleName": CI_ROLE,
         "ciRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/{CI_ROLE}",
         "ciTrust": {"provider": "github", "issuer": ISSUER, "subject": SUBJECT, "audience": AUDIENCE},
@@ -237,19 +247,34 @@ def _repositories(ecr, spec: AccountSpec, keys: dict[str, str]) -> None:
 
 def _bucket(s3, spec: AccountSpec, keys: dict[str, str]) -> None:
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": keys["backups"]} if spec.bucket_kms else {"SSEAlgorithm": "AES256"}
-    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": default}]})
+    _private(s3, BUCKET, keys["backups"], spec)
+
+
+def _private(s3, bucket: str, key: str, spec: AccountSpec) -> None:
+    default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key} if spec.bucket_kms else {"SSEAlgorithm": "AES256"}
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": default}]})
     if spec.bucket_versioning:
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     if spec.bucket_public_access_block:
-        s3.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration={
+        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
             "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
     if spec.bucket_tls_only:
-        s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
             "Sid": "DenyPlainHttp", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }]}))
+
+
+def _evidence_bucket(s3, spec: AccountSpec, keys: dict[str, str]) -> None:
+    """Always compliant in the four bucket controls (the backup bucket breaks those), locked as `spec` says."""
+    s3.create_bucket(Bucket=EVIDENCE_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION},
+                     ObjectLockEnabledForBucket=spec.evidence_locked)
+    _private(s3, EVIDENCE_BUCKET, keys["evidence"], AccountSpec())
+    if spec.evidence_locked:
+        s3.put_object_lock_configuration(Bucket=EVIDENCE_BUCKET, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": spec.evidence_lock_mode, "Days": spec.evidence_lock_days}}})
 
 
 def _ci_role(iam, spec: AccountSpec) -> None:
