@@ -1,8 +1,10 @@
 """Small hand-written plans for rule tests: resources as the engine records them."""
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
-from typing import Any
+from typing import Any, Callable
 
 from preflight.evaluation import Evaluation, evaluate, load_pack_config
 from preflight.model import Plan, RecordedResource
@@ -85,3 +87,12 @@ def assert_outcome(evaluation: Evaluation, policy: str, expect: str) -> None:
         assert cannot, found
     else:
         raise ValueError(expect)
+
+
+def edited(plan: Plan, name: str, edit: Callable[[dict], Any]) -> Plan:
+    """The plan with the inputs of its custom resource `name` changed by `edit` (on a copy)."""
+    [target] = [r for r in plan.resources if r.name == name and r.custom]
+    inputs = copy.deepcopy(target.inputs)
+    edit(inputs)
+    return dataclasses.replace(plan, resources=tuple(dataclasses.replace(r, inputs=inputs) if r is target else r
+                                                     for r in plan.resources))

@@ -2,14 +2,13 @@
 rule, and a value unknown at preview is "cannot verify", never a pass."""
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 
 import pytest
 import yaml
 
-from policy_plans import PROD, UNKNOWN, assert_outcome
+from policy_plans import PROD, UNKNOWN, assert_outcome, edited
 from preflight.evaluation import evaluate, load_pack_config
 from preflight.engine import run_program
 from preflight.model import Plan
@@ -22,14 +21,6 @@ DETECTION_RULES = ("eks-audit-log-alarms", "eks-audit-review-queries", "sns-topi
 @pytest.fixture(scope="module")
 def prod() -> Plan:
     return run_program(stack="prod")
-
-
-def edited(plan: Plan, name: str, edit) -> Plan:
-    [target] = [r for r in plan.resources if r.name == name and r.custom]
-    inputs = copy.deepcopy(target.inputs)
-    edit(inputs)
-    return dataclasses.replace(plan, resources=tuple(dataclasses.replace(r, inputs=inputs) if r is target else r
-                                                     for r in plan.resources))
 
 
 def without(plan: Plan, *types: str, name: str | None = None) -> Plan:

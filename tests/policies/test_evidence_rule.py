@@ -2,13 +2,12 @@
 and only it; a wrong type is "cannot judge", a value unknown at preview "cannot verify"."""
 from __future__ import annotations
 
-import copy
 import dataclasses
 
 import pytest
 
 from components.config_rules import PROD_MIN_EVIDENCE_RETENTION_DAYS
-from policy_plans import PROD, UNKNOWN, assert_outcome
+from policy_plans import PROD, UNKNOWN, assert_outcome, edited
 from preflight.engine import run_program
 from preflight.evaluation import evaluate, load_pack_config
 from preflight.model import Plan
@@ -20,14 +19,6 @@ LOCK = "evidence-object-lock"
 @pytest.fixture(scope="module")
 def prod() -> Plan:
     return run_program(stack="prod")
-
-
-def edited(plan: Plan, name: str, edit) -> Plan:
-    [target] = [r for r in plan.resources if r.name == name and r.custom]
-    inputs = copy.deepcopy(target.inputs)
-    edit(inputs)
-    return dataclasses.replace(plan, resources=tuple(dataclasses.replace(r, inputs=inputs) if r is target else r
-                                                     for r in plan.resources))
 
 
 def retention(**values):
