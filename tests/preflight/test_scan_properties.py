@@ -91,9 +91,14 @@ def assert_fails_closed(status: int, report: dict, err: str, documents: list[Any
         assert entry["type"] in WORKLOADS or not carries_pod_spec(entry["inputs"]), entry["type"]
 
 
+# libyaml, as the scan (and kubectl's go-yaml, a port of it) parses: PyYAML's pure-Python scanner
+# refuses some valid YAML (a tab after a plain scalar at the end of a line) that both accept.
+PLAIN_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def plain_documents(data: bytes) -> list[Any] | None:
     try:
-        return list(yaml.safe_load_all(data))
+        return list(yaml.load_all(data, Loader=PLAIN_LOADER))
     except (yaml.YAMLError, ValueError, TypeError, RecursionError):
         return None
 
@@ -108,6 +113,14 @@ REAL = yaml.safe_dump_all([deployment("web"), workload("CronJob", "backup"), wor
 def test_random_bytes(data):
     status, report, err = scanned("random.yaml", data)
     assert_fails_closed(status, report, err, plain_documents(data))
+
+
+def test_a_tab_after_a_plain_scalar_is_read_as_libyaml_reads_it():
+    # Valid YAML that PyYAML's pure-Python scanner refuses; found by the property below.
+    spliced = REAL.replace(b"kind: Deployment\n", b"kind: Deployment\t\n", 1)
+    status, report, err = scanned("spliced.yaml", spliced)
+    assert_fails_closed(status, report, err, plain_documents(spliced))
+    assert report["resources"]
 
 
 @SETTINGS
