@@ -200,7 +200,7 @@ def _resource_types(rules: Sequence[Any]) -> dict[str, tuple[str, ...]]:
     return {r.name: r.resource_types for r in rules if not r.is_stack_rule}
 
 
-def judging(policies: Sequence[Any], targets: Mapping[str, tuple[str, ...]], type_token: str) -> list[Any]:
+def _judging(policies: Sequence[Any], targets: Mapping[str, tuple[str, ...]], type_token: str) -> list[Any]:
     """The resource policies that judge `type_token`: those the pack targets at it, and every
     policy the pack does not describe (no known targets)."""
     return [p for p in policies if isinstance(p, ResourceValidationPolicy)
@@ -218,7 +218,7 @@ def _servicers_by_type(name, version, policies, configure, targets):
 
     def for_type(type_token: str):
         if type_token not in cache:
-            subset = judging(policies, targets, type_token)
+            subset = _judging(policies, targets, type_token)
             typed = None
             if subset:
                 typed = _PolicyAnalyzerServicer(name, version, subset, EnforcementLevel.ADVISORY)

@@ -171,9 +171,7 @@ def load_manifests(paths: list[Path], root: Path | None = None, progress=None, l
         shown = _display(path, base)
         if problem:
             return shown, problem, []
-        return shown, None, [_ReadDocument(d.line, d.error, [(where, _prepared(item, known, limits, d.nodes, where))
-                                                             for where, item in _objects(d.value)] if d.error is None else [])
-                             for d in _documents(path, shown, named, limits)]
+        return shown, None, [_read(document, known, limits) for document in _documents(path, shown, named, limits)]
 
     # Files are read on every core, then admitted here in file order (names and the budget depend on it).
     # A worker holds no more values than a scan admits (--max-nodes), so memory stays bounded.
@@ -275,6 +273,14 @@ class KnownKinds:
             return []
         group = _group(api_version)
         return [f"{v} {k}" for v, k in self.judged.get(kind.lower(), []) if group in (_group(v), RETIRED_WORKLOAD_GROUP)]
+
+
+def _read(document: Document, known: KnownKinds, limits: Limits) -> _ReadDocument:
+    """A loaded document with each of its objects prepared (or refused), where it sits beside it."""
+    if document.error is not None:
+        return _ReadDocument(document.line, document.error, [])
+    return _ReadDocument(document.line, None, [(where, _prepared(item, known, limits, document.nodes, where))
+                                               for where, item in _objects(document.value)])
 
 
 def _values_read(answer: tuple[str, str | None, list[_ReadDocument]]) -> int:

@@ -224,12 +224,16 @@ def measure_levels(levels: list[int], limits: Limits, path: str, line: int | Non
             raise _deeper(limits, path, line)
         nodes += children
         if nodes > limits.max_nodes:
-            raise LoadError(path, line, _past(limits, f"more than {limits.max_nodes} values", "--max-nodes"))
+            raise _too_many(limits, path, line)
     return nodes
 
 
 def _deeper(limits: Limits, path: str, line: int | None) -> LoadError:
     return LoadError(path, line, _past(limits, f"nested deeper than {limits.max_depth} levels", "--max-depth"))
+
+
+def _too_many(limits: Limits, path: str, line: int | None) -> LoadError:
+    return LoadError(path, line, _past(limits, f"more than {limits.max_nodes} values", "--max-nodes"))
 
 
 def _tree_size(value: Any, limits: Limits, path: str, line: int | None) -> int | None:
@@ -253,7 +257,7 @@ def _tree_size(value: Any, limits: Limits, path: str, line: int | None) -> int |
             nodes += len(children)
             below += [child for child in children if isinstance(child, (dict, list))]
         if nodes > limits.max_nodes:
-            raise LoadError(path, line, _past(limits, f"more than {limits.max_nodes} values", "--max-nodes"))
+            raise _too_many(limits, path, line)
         level = below
     return nodes
 
@@ -280,7 +284,7 @@ def _shared_size(value: Any, limits: Limits, path: str, line: int | None) -> tup
                 total += child_size
                 height = max(height, child_height + 1)
             if height > limits.max_depth:
-                raise LoadError(path, line, _past(limits, f"nested deeper than {limits.max_depth} levels", "--max-depth"))
+                raise _deeper(limits, path, line)
             if total > limits.max_nodes:
                 raise LoadError(path, line, _past(limits, f"more than {limits.max_nodes} values with aliases expanded "
                                                   "(an alias bomb?)", "--max-nodes"))
@@ -296,7 +300,7 @@ def _shared_size(value: Any, limits: Limits, path: str, line: int | None) -> tup
         in_progress.add(key)
         stack.append((node, True))
         if len(in_progress) > limits.max_depth:
-            raise LoadError(path, line, _past(limits, f"nested deeper than {limits.max_depth} levels", "--max-depth"))
+            raise _deeper(limits, path, line)
         for child in children:
             if isinstance(child, (dict, list)):
                 if id(child) in in_progress:

@@ -43,6 +43,12 @@ def _object_lock(args, config):
     return each_resource(evidence, check)
 
 
+def retained_days(days: float | None, years: float | None) -> float | None:
+    """How many days a default retention keeps objects: its days, else its years; None when neither
+    is set. One judgement for the pack and for `verify`, which reads the bucket back."""
+    return days if days is not None else years * DAYS_PER_YEAR if years is not None else None
+
+
 def _retention_problems(lock, minimum: float):
     if text(lock.props, "objectLockEnabled", default="Enabled") != "Enabled":
         yield f"Object Lock configuration {lock.name} does not enable Object Lock"
@@ -52,8 +58,7 @@ def _retention_problems(lock, minimum: float):
     if mode != "COMPLIANCE":
         yield (f"default retention mode is {mode or 'not set'}, not COMPLIANCE: in governance mode a "
                "privileged identity can delete evidence or shorten its lock")
-    days, years = number(retention, "days", at=at), number(retention, "years", at=at)
-    kept = days if days is not None else years * DAYS_PER_YEAR if years is not None else None
+    kept = retained_days(number(retention, "days", at=at), number(retention, "years", at=at))
     if kept is None or kept < minimum:
         yield f"default retention is {'not set' if kept is None else f'{kept:g} days'}, under {minimum:g} days"
 

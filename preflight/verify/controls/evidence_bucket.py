@@ -2,12 +2,12 @@
 Object Lock keeps unalterable (compliance mode, at least the stack's evidenceRetentionDays)."""
 from __future__ import annotations
 
+from policies.rules.evidence import retained_days
+
 from ..account import Account
 from ..control import Control, EvidenceMissing, Verdict
 from ..outputs import StackOutputs
 from .private_bucket import controls_for
-
-DAYS_PER_YEAR = 365
 
 
 def controls(account: Account, outputs: StackOutputs) -> list[Control]:
@@ -25,7 +25,7 @@ def controls(account: Account, outputs: StackOutputs) -> list[Control]:
             raise EvidenceMissing("GetObjectLockConfiguration returned no configuration object", evidence)
         retention = (config.get("Rule") or {}).get("DefaultRetention") or {}
         mode, days, years = retention.get("Mode"), retention.get("Days"), retention.get("Years")
-        kept = days if isinstance(days, int) else years * DAYS_PER_YEAR if isinstance(years, int) else None
+        kept = retained_days(days if isinstance(days, int) else None, years if isinstance(years, int) else None)
         problems = []
         if config.get("ObjectLockEnabled") != "Enabled":
             problems.append("Object Lock is not enabled")
